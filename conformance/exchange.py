@@ -1,0 +1,255 @@
+"""What the suite sends (ApiRequest) and what it got back (Exchange)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+ENDPOINT_PATH = "/api/portrait/effects/live-photo"  # LP-REQ-1
+KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
+KEY_PLACEHOLDER = "$LIVEPHOTO_API_KEY"
+BODY_EXCERPT = 600  # characters of a response body shown in evidence
+
+
+class Key(StrEnum):
+    """Which API key a request carries; the real values come from the settings, never from here."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    MISSING = "missing"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One multipart part: a file when it has a filename, otherwise a text field."""
+
+    name: str
+    content: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The part without its bytes."""
+        out: dict[str, Any] = {"name": self.name, "bytes": len(self.content)}
+        if self.filename is not None:
+            out["filename"] = self.filename
+        if self.content_type is not None:
+            out["content_type"] = self.content_type
+        if self.filename is None and len(self.content) <= 64:
+            out["value"] = self.content.decode("utf-8", "replace")
+        return out
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What an uploaded image is, for reports: never the bytes."""
+
+    format: str
+    width: int
+    height: int
+    size: int
+    has_face: bool | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One request to the target, described without the API key.
+
+    ``parts`` build a multipart body with httpx (in that order); ``raw_body`` with ``content_type``
+    is a hand-built body for anomalies httpx cannot express (and for JSON or urlencoded bodies).
+    """
+
+    description: str
+    parts: tuple[Part, ...] = ()
+    key: Key = Key.VALID
+    key_header: str = KEY_HEADER
+    method: str = "POST"
+    path: str = ENDPOINT_PATH
+    headers: tuple[tuple[str, str], ...] = ()
+    boundary: str | None = None
+    raw_body: bytes | None = None
+    content_type: str | None = None
+    image: ImageInfo | None = None
+    expect_clause: str | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def image_bytes(self) -> bytes | None:
+        """The content of the first file part, if any."""
+        for part in self.parts:
+            if part.filename is not None or part.name == "image_target":
+                return part.content
+        return None
+
+    def key_value(self, valid: str, invalid: str) -> str | None:
+        """The header value this request carries, given the configured keys."""
+        return {
+            Key.VALID: valid,
+            Key.INVALID: invalid,
+            Key.MISSING: None,
+            Key.EMPTY: "",
+        }[self.key]
+
+    def summary(self) -> dict[str, Any]:
+        """The request for reports: fields, image facts and sizes, never bytes or the key."""
+        out: dict[str, Any] = {
+            "description": self.description,
+            "method": self.method,
+            "path": self.path,
+            "api_key": self.key.value if self.key is not Key.VALID else "valid (redacted)",
+        }
+        if self.key_header != KEY_HEADER:
+            out["key_header"] = self.key_header
+        if self.parts:
+            out["parts"] = [part.summary() for part in self.parts]
+        if self.raw_body is not None:
+            out["raw_body_bytes"] = len(self.raw_body)
+            out["content_type"] = self.content_type
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        if self.image is not None:
+            out["image"] = {
+                "format": self.image.format,
+                "width": self.image.width,
+                "height": self.image.height,
+                "bytes": self.image.size,
+            }
+        return out
+
+    def curl(self, url: str, sample_dir: Path | None = None) -> str:
+        """A curl command that replays this request, with the key as ``$LIVEPHOTO_API_KEY``.
+
+        File contents are written under ``sample_dir`` (named by their SHA-256) so the command
+        works as printed.
+        """
+        args = ["curl", "-sS", "-X", self.method, url]
+        if self.key is Key.VALID:
+            args += ["-H", f"{self.key_header}: {KEY_PLACEHOLDER}"]
+        elif self.key is Key.INVALID:
+            args += ["-H", f"{self.key_header}: invalid-key-for-conformance"]
+        elif self.key is Key.EMPTY:
+            args += ["-H", f"{self.key_header};"]
+        for name, value in self.headers:
+            args += ["-H", f"{name}: {value}"]
+        if self.raw_body is not None:
+            path = _save(self.raw_body, sample_dir, ".body")
+            args += ["-H", f"Content-Type: {self.content_type}", "--data-binary", f"@{path}"]
+        for part in self.parts:
+            if part.filename is None:
+                args += ["--form-string", f"{part.name}={part.content.decode('utf-8', 'replace')}"]
+                continue
+            path = _save(part.content, sample_dir, Path(part.filename).suffix)
+            spec = f"{part.name}=@{path};filename={part.filename}"
+            if part.content_type:
+                spec += f";type={part.content_type}"
+            args += ["-F", spec]
+        command = shlex.join(args)
+        # The placeholder must expand in the user's shell: unquote it.
+        return command.replace(
+            shlex.quote(f"{self.key_header}: {KEY_PLACEHOLDER}"),
+            f'"{self.key_header}: {KEY_PLACEHOLDER}"',
+        )
+
+
+def _save(content: bytes, sample_dir: Path | None, suffix: str) -> str:
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    if sample_dir is None:
+        return f"sample-{digest}{suffix}"
+    sample_dir.mkdir(parents=True, exist_ok=True)
+    path = sample_dir / f"sample-{digest}{suffix}"
+    if not path.exists():
+        path.write_bytes(content)
+    return str(path)
+
+
+class _NoJson:
+    """Marker for a body that is not JSON."""
+
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+NOT_JSON: Any = _NoJson()
+
+
+@dataclass
+class Exchange:
+    """A request and the target's answer, with the body capped and the key redacted from views."""
+
+    request: ApiRequest
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    elapsed: float
+    truncated: bool = False
+    sample_dir: Path | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def header(self, name: str) -> str | None:
+        """The first value of a response header, any casing."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``NOT_JSON``."""
+        if "json" not in self.cache:
+            try:
+                self.cache["json"] = json.loads(self.body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                self.cache["json"] = NOT_JSON
+        return self.cache["json"]
+
+    @property
+    def envelope(self) -> dict[str, Any] | None:
+        """The body when it is a JSON object, else None."""
+        body = self.json
+        return body if isinstance(body, dict) else None
+
+    @property
+    def code(self) -> str | None:
+        """``error_detail.code`` when present and a string."""
+        detail = (self.envelope or {}).get("error_detail")
+        code = detail.get("code") if isinstance(detail, dict) else None
+        return code if isinstance(code, str) else None
+
+    @property
+    def video_b64(self) -> str | None:
+        """``data.video`` when present and a string."""
+        data = (self.envelope or {}).get("data")
+        video = data.get("video") if isinstance(data, dict) else None
+        return video if isinstance(video, str) else None
+
+    def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
+        """The start of the body as text, long base64 videos shortened."""
+        envelope = self.envelope
+        if envelope is not None and isinstance(self.video_b64, str) and len(self.video_b64) > 80:
+            shown = dict(envelope)
+            shown["data"] = {**envelope["data"], "video": f"<{len(self.video_b64)} base64 chars>"}
+            text = json.dumps(shown, ensure_ascii=False)
+        else:
+            text = self.body[: limit * 4].decode("utf-8", "replace")
+        return text if len(text) <= limit else text[:limit] + "…"
+
+    def summary(self) -> dict[str, Any]:
+        """The response for reports."""
+        return {
+            "status": self.status,
+            "headers": dict(self.headers),
+            "body_excerpt": self.body_excerpt(),
+            "bytes": len(self.body),
+            "truncated": self.truncated,
+            "elapsed_ms": round(self.elapsed * 1000, 1),
+        }
+
+    def curl(self) -> str:
+        """The curl reproduction of the request."""
+        return self.request.curl(self.url, self.sample_dir)

@@ -1,0 +1,58 @@
+"""The suite's resolved configuration: one frozen object, built once from options and environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from conformance.contract import Edition
+from conformance.spec import Level
+
+DEFAULT_INVALID_KEY = "invalid-key-for-conformance"  # LP-ERR-2
+REFERENCE_API_KEY = "conformance-reference-key"  # the embedded server's key when none is given
+FAULT_STATES = ("rate-limit", "credits", "server-error", "retired")  # LP-ERR-12, -13, -15
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a check or the client needs to know about the run."""
+
+    target_url: str
+    api_key: str
+    invalid_api_key: str = DEFAULT_INVALID_KEY
+    edition: Edition = Edition.ANY
+    level: Level = Level.MUST
+    max_examples: int = 10
+    request_timeout: float = 60.0
+    insecure: bool = False
+    embedded: bool = False
+    seed: int | None = None
+    fault_headers: dict[str, tuple[str, str]] = field(default_factory=dict)
+    artefacts_dir: Path = Path("livephoto-artefacts")
+    clauses: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def redacted(self) -> dict[str, Any]:
+        """The configuration for reports, the key masked."""
+        return {
+            "target_url": self.target_url,
+            "api_key": "***" if self.api_key else "",
+            "invalid_api_key": self.invalid_api_key,
+            "edition": self.edition.value,
+            "level": self.level.value,
+            "max_examples": self.max_examples,
+            "request_timeout": self.request_timeout,
+            "insecure": self.insecure,
+            "embedded": self.embedded,
+            "seed": self.seed,
+            "fault_headers": {
+                state: f"{name}: {value}" for state, (name, value) in self.fault_headers.items()
+            },
+            "clauses": list(self.clauses),
+            "families": list(self.families),
+        }

@@ -1,0 +1,108 @@
+"""Verdicts and the failure a check raises: what every report renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    """Outcome of a clause, ordered from best to worst.
+
+    ``fail`` says the target is wrong; ``error`` says the suite could not judge it (unreachable
+    target, a bug in the suite): the two are never mixed up.
+    """
+
+    PASS = "pass"
+    INFO = "info"
+    SKIPPED = "skipped"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def severity(self) -> int:
+        """0 for pass, 4 for error."""
+        return list(Verdict).index(self)
+
+    @classmethod
+    def worst(cls, verdicts: list[Verdict]) -> Verdict:
+        """The most severe of several verdicts (pass when there are none)."""
+        return max(verdicts, key=lambda v: v.severity, default=cls.PASS)
+
+
+@dataclass
+class Evidence:
+    """What a person needs to see and reproduce a verdict."""
+
+    request: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)
+    curl: str = ""
+    artefacts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {
+            "request": self.request,
+            "response": self.response,
+            "curl": self.curl,
+            "artefacts": list(self.artefacts),
+            "notes": list(self.notes),
+        }
+
+
+class Violation(AssertionError):
+    """A check found the target breaking a clause: pytest reports it as a failure.
+
+    ``received`` and ``expected`` are short sentences; ``evidence`` carries the exchange.
+    """
+
+    def __init__(
+        self,
+        clause: str,
+        title: str,
+        *,
+        received: str,
+        expected: str,
+        evidence: Evidence | None = None,
+        level: str | None = None,
+    ) -> None:
+        self.clause = clause
+        self.title = title
+        self.received = received
+        self.expected = expected
+        self.evidence = evidence or Evidence()
+        self.level = level
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The failure as the terminal and every report show it."""
+        head = f"[{self.clause}{' ' + self.level if self.level else ''}] {self.title}"
+        lines = [head, f"Received: {self.received}", f"Expected: {self.expected}"]
+        for note in self.evidence.notes:
+            lines.append(f"Note: {note}")
+        if self.evidence.artefacts:
+            lines.append("Saved: " + ", ".join(self.evidence.artefacts))
+        if self.evidence.curl:
+            lines.append(f"Reproduce: {self.evidence.curl}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class NotApplicable(Exception):
+    """The clause cannot be exercised against this target; the reason goes into the report."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class TargetError(Exception):
+    """The suite could not talk to the target (refused, timed out, reset, response too large)."""
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        self.url = url
+        super().__init__(message)

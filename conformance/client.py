@@ -88,16 +88,12 @@ class TargetClient:
         if request.raw_body is not None:
             if request.content_type:
                 headers.append(("Content-Type", request.content_type))
-            return self._http.build_request(
-                request.method, url, headers=headers, content=request.raw_body
-            )
+            return self._http.build_request(request.method, url, headers=headers, content=request.raw_body)
         if not request.parts:
             return self._http.build_request(request.method, url, headers=headers)
         if request.boundary:
             headers.append(("Content-Type", f"multipart/form-data; boundary={request.boundary}"))
-        files = [
-            (part.name, (part.filename, part.content, part.content_type)) for part in request.parts
-        ]
+        files = [(part.name, (part.filename, part.content, part.content_type)) for part in request.parts]
         return self._http.build_request(request.method, url, headers=headers, files=files)
 
     def send(self, request: ApiRequest) -> Exchange:

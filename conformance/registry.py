@@ -29,9 +29,7 @@ class Check:
         """The clause sentence the check enforces (its docstring)."""
         return inspect.getdoc(self.func) or ""
 
-    def fail(
-        self, *, received: str, expected: str, evidence: Evidence | None = None
-    ) -> Violation:
+    def fail(self, *, received: str, expected: str, evidence: Evidence | None = None) -> Violation:
         """A Violation of this check's clause, at this check's level."""
         return Violation(
             self.clause.id,

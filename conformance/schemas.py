@@ -34,9 +34,7 @@ class SchemaError:
 
 @cache
 def _registry() -> Registry[Any]:
-    resources = [
-        (BASE_URI + name, Resource.from_contents(load_json(name))) for name in SCHEMA_FILES
-    ]
+    resources = [(BASE_URI + name, Resource.from_contents(load_json(name))) for name in SCHEMA_FILES]
     return Registry().with_resources(resources)
 
 

@@ -44,8 +44,9 @@ def _levels(family: str, text: str) -> tuple[str, ...]:
         # A normative statement without a keyword ("The endpoint is …") is a requirement.
         found.add("MUST")
     if family == "ERR" and "→" in text:
-        # §5's preamble: "For each failure below, the response MUST be an error envelope".
-        found.add("MUST")
+        # §5's preamble: "For each failure below, the response MUST be an error envelope (…)
+        # and SHOULD use the listed code".
+        found.update(("MUST", "SHOULD"))
     return tuple(level for level in LEVEL_ORDER if level in found)
 
 

@@ -1,0 +1,85 @@
+"""Checks of SPEC §6, operations (LP-OPS-*): latency budgets and behaviour under concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import quantiles
+
+from conformance.exchange import Exchange
+from conformance.registry import fail, requirement
+from conformance.settings import Settings
+
+SUCCESS_BUDGET = 30.0  # s, LP-OPS-1: "within 30 s for a ≤ 1 MP image"
+ERROR_BUDGET = 5.0  # s, LP-OPS-1: "an error response for a client error within 5 s"
+SMALL_IMAGE_PIXELS = 1_000_000  # LP-OPS-1: "≤ 1 MP"
+CONCURRENCY = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
+RATE_LIMIT_ANSWERS = frozenset({(429, "EXCEEDING_LIMITS"), (503, "AI_SERVICE_FLOW_RESTRICTION")})
+
+
+def latency_figures(exchanges: Sequence[Exchange]) -> str:
+    """p50 / p95 / max of the exchanges' latencies, for evidence."""
+    times = sorted(e.elapsed for e in exchanges)
+    if len(times) < 2:
+        return f"{times[0] * 1000:.0f} ms" if times else "no exchanges"
+    cuts = quantiles(times, n=20, method="inclusive")
+    return f"p50 {cuts[9] * 1000:.0f} ms, p95 {cuts[18] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
+
+
+@requirement("LP-OPS-1")
+def success_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -> str:
+    """A success response SHOULD arrive within 30 s for a ≤ 1 MP image."""
+    small = [
+        e
+        for e in exchanges
+        if e.status == 200
+        and e.request.image is not None
+        and e.request.image.width * e.request.image.height <= SMALL_IMAGE_PIXELS
+    ]
+    for exchange in small:
+        if exchange.elapsed > SUCCESS_BUDGET:
+            fail(
+                f"a success after {exchange.elapsed:.1f} s",
+                f"within {SUCCESS_BUDGET:g} s",
+                exchange=exchange,
+            )
+    return latency_figures(small)
+
+
+@requirement("LP-OPS-1")
+def client_error_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -> str:
+    """An error response for a client error SHOULD arrive within 5 s."""
+    errors = [e for e in exchanges if 400 <= e.status < 500]
+    for exchange in errors:
+        if exchange.elapsed > ERROR_BUDGET:
+            fail(
+                f"HTTP {exchange.status} after {exchange.elapsed:.1f} s",
+                f"within {ERROR_BUDGET:g} s",
+                exchange=exchange,
+            )
+    return latency_figures(errors)
+
+
+@requirement("LP-OPS-2")
+def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: Settings) -> str:
+    """Under 8 concurrent valid requests the target MUST NOT answer with anything but 200 or the
+    rate-limit responses of LP-ERR-12, and MUST stay consistent (each response belongs to its own
+    request: distinct ``request_id``s)."""
+    seen: dict[str, Exchange] = {}
+    for exchange in exchanges:
+        if exchange.status != 200 and (exchange.status, exchange.code) not in RATE_LIMIT_ANSWERS:
+            fail(
+                f"HTTP {exchange.status} code {exchange.code or '(none)'} under concurrency",
+                "HTTP 200 or a rate-limit answer (429 EXCEEDING_LIMITS, 503 AI_SERVICE_FLOW_RESTRICTION)",
+                exchange=exchange,
+            )
+        request_id = (exchange.envelope or {}).get("request_id")
+        if isinstance(request_id, str) and request_id:
+            if request_id in seen:
+                fail(
+                    f"request_id {request_id!r} on two of the concurrent responses",
+                    "a distinct request_id per response",
+                    exchange=exchange,
+                )
+            seen[request_id] = exchange
+    ok = sum(1 for e in exchanges if e.status == 200)
+    return f"{ok}/{len(exchanges)} answered 200; {latency_figures(exchanges)}"

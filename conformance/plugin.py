@@ -1,0 +1,483 @@
+"""The pytest plugin (``pytest11`` entry point): options, fixtures and hooks only.
+
+``pytest --target URL`` runs the suite in ``conformance/suite`` against the target; without
+``--target`` the suite (``pytest --pyargs conformance.suite``) runs against the embedded reference
+server. In a project that merely has the package installed, the plugin stays out of the way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import __version__
+from conformance.client import ClientSettings, TargetClient, TargetUnreachable, check_base_url
+from conformance.contract import Edition
+from conformance.exchange import ApiRequest
+from conformance.redact import Redactor
+from conformance.reports.model import CheckResult, RunReport, aggregate
+from conformance.runner import Recorder
+from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
+from conformance.spec import FAMILIES, Level, catalogue
+from conformance.verdicts import Verdict, Violation
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+ENV_KEY = "LIVEPHOTO_API_KEY"
+RESULTS_PROPERTY = "livephoto_results"
+FAULT_HEADER = "x-livephoto-fault"  # the reference server's fault injection header
+
+settings_key = pytest.StashKey[Settings]()
+results_key = pytest.StashKey[list[CheckResult]]()
+state_key = pytest.StashKey[dict[str, Any]]()
+recorder_key = pytest.StashKey[Recorder]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's options; all in one group so ``pytest --help`` shows them together."""
+    group = parser.getgroup("livephoto", "Live Photos API conformance suite")
+    group.addoption("--target", metavar="URL", help="base URL of the implementation under test")
+    group.addoption(
+        "--api-key", metavar="KEY", help=f"a valid API key for the target (default: ${ENV_KEY})"
+    )
+    group.addoption("--invalid-api-key", metavar="KEY", default="invalid-key-for-conformance")
+    group.addoption("--edition", choices=[e.value for e in Edition], default=Edition.ANY.value)
+    group.addoption(
+        "--level",
+        choices=["must", "should"],
+        default="must",
+        help="gate on MUST failures only (default) or on SHOULD failures too",
+    )
+    group.addoption("--max-examples", type=int, default=6, metavar="N")
+    group.addoption("--request-timeout", type=float, default=60.0, metavar="S")
+    group.addoption("--clause", action="append", default=[], metavar="ID", help="run only this clause")
+    group.addoption(
+        "--family", action="append", default=[], metavar="NAME", help=f"one of {', '.join(FAMILIES)}"
+    )
+    group.addoption(
+        "--fault-header",
+        action="append",
+        default=[],
+        metavar="STATE='Name: value'",
+        help=f"the header that puts the target into a state ({', '.join(FAULT_STATES)})",
+    )
+    group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
+    group.addoption("--artefacts", metavar="DIR", default=None, help="where samples and videos go")
+    group.addoption("--examples-db", metavar="DIR", default=None, help="Hypothesis example database")
+    group.addoption("--thorough", action="store_true", help="shrink failing examples (slower)")
+    for fmt in ("json", "html", "md", "badge"):
+        group.addoption(f"--report-{fmt}", metavar="PATH", default=None)
+
+
+def _suite_requested(config: pytest.Config) -> bool:
+    if config.getoption("target"):
+        return True
+    return any("conformance.suite" in arg or str(SUITE_DIR) in str(arg) for arg in config.args)
+
+
+def _fault_headers(values: list[str], embedded: bool) -> dict[str, tuple[str, str]]:
+    headers = {state: (FAULT_HEADER, state) for state in FAULT_STATES} if embedded else {}
+    for value in values:
+        state, _, header = value.partition("=")
+        name, _, header_value = header.strip().strip("'\"").partition(":")
+        if state not in FAULT_STATES or not name.strip() or not header_value.strip():
+            raise pytest.UsageError(
+                f"--fault-header {value!r}: write STATE='Header-Name: value' with STATE one of "
+                f"{', '.join(FAULT_STATES)}, e.g. --fault-header rate-limit='X-Fault: rate-limit'"
+            )
+        headers[state] = (name.strip(), header_value.strip())
+    return headers
+
+
+def _resolve(config: pytest.Config, target: str | None) -> Settings:
+    embedded = target is None
+    api_key = config.getoption("api_key") or os.environ.get(ENV_KEY) or ""
+    if embedded:
+        api_key = api_key or REFERENCE_API_KEY
+    elif not api_key:
+        raise pytest.UsageError(
+            f"--target needs a valid API key: pass --api-key KEY or set ${ENV_KEY}"
+        )
+    clauses = tuple(config.getoption("clause"))
+    unknown = [c for c in clauses if c not in catalogue()]
+    if unknown:
+        raise pytest.UsageError(f"--clause {unknown[0]}: no such clause (ids look like LP-ERR-5)")
+    families = tuple(config.getoption("family"))
+    for family in families:
+        if not catalogue().family(family):
+            raise pytest.UsageError(f"--family {family}: choose one of {', '.join(FAMILIES)}")
+    if config.getoption("max_examples") < 1:
+        raise pytest.UsageError("--max-examples must be at least 1")
+    if config.getoption("request_timeout") <= 0:
+        raise pytest.UsageError("--request-timeout must be a positive number of seconds")
+    artefacts = config.getoption("artefacts") or tempfile.mkdtemp(prefix="livephoto-")
+    return Settings(
+        target_url=target or "",
+        api_key=api_key,
+        invalid_api_key=config.getoption("invalid_api_key"),
+        edition=Edition(config.getoption("edition")),
+        level=Level(config.getoption("level").upper()),
+        max_examples=config.getoption("max_examples"),
+        request_timeout=config.getoption("request_timeout"),
+        insecure=config.getoption("insecure"),
+        embedded=embedded,
+        fault_headers=_fault_headers(config.getoption("fault_header"), embedded),
+        artefacts_dir=Path(artefacts),
+        clauses=clauses,
+        families=families,
+    )
+
+
+def _selected_clauses(settings: Settings) -> frozenset[str] | None:
+    if not settings.clauses and not settings.families:
+        return None
+    chosen = set(settings.clauses)
+    for family in settings.families:
+        chosen |= {clause.id for clause in catalogue().family(family)}
+    return frozenset(chosen)
+
+
+def _register_hypothesis_profiles(config: pytest.Config, settings: Settings) -> int:
+    from hypothesis import HealthCheck, Phase, core
+    from hypothesis import settings as hsettings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    db_dir = config.getoption("examples_db")
+    database = DirectoryBasedExampleDatabase(db_dir) if db_dir else None
+    phases = list(Phase) if config.getoption("thorough") else [p for p in Phase if p != Phase.shrink]
+    common: dict[str, Any] = {
+        "deadline": None,
+        "database": database,
+        "phases": phases,
+        "suppress_health_check": list(HealthCheck),
+        "print_blob": True,
+    }
+    # Success paths are slow and costly: few examples. Error paths are cheap: more.
+    hsettings.register_profile("livephoto-errors", max_examples=settings.max_examples, **common)
+    hsettings.register_profile(
+        "livephoto-success", max_examples=max(1, settings.max_examples // 3), **common
+    )
+    seed = config.getoption("hypothesis_seed", default=None)
+    if seed is None:
+        seed = random.randrange(2**32)
+        core.global_force_seed = seed  # type: ignore[attr-defined]
+    return int(seed)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the settings once; start the embedded server when the suite runs without a target."""
+    config.addinivalue_line("markers", "clause(*ids): the SPEC clauses a suite test exercises")
+    if not _suite_requested(config):
+        return
+    target = config.getoption("target")
+    workerinput = getattr(config, "workerinput", None)
+    if target:
+        try:
+            target = check_base_url(target)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args = [str(SUITE_DIR)]
+    settings = _resolve(config, target)
+    if workerinput is not None and "livephoto_target" in workerinput:
+        settings = settings.with_changes(target_url=workerinput["livephoto_target"])
+    elif settings.embedded:
+        settings = settings.with_changes(target_url=_start_embedded(config, settings))
+    seed = _register_hypothesis_profiles(config, settings)
+    settings = settings.with_changes(seed=seed)
+    config.stash[settings_key] = settings
+    config.stash[results_key] = []
+    config.stash[state_key] = {"started_at": _now(), "retired": False}
+    if workerinput is None:
+        _preflight(config, settings)
+
+
+def _start_embedded(config: pytest.Config, settings: Settings) -> str:
+    from conformance.mock.config import ServerConfig
+    from conformance.mock.runner import start_server_process
+
+    edition = settings.edition if settings.edition is not Edition.ANY else Edition.E2026_01
+    server = start_server_process(
+        ServerConfig(api_keys=(settings.api_key,), edition=edition, allow_fault_header=True)
+    )
+    config.add_cleanup(server.stop)
+    return server.url
+
+
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker shares the controller's target (and its embedded server)."""
+    settings = node.config.stash.get(settings_key, None)
+    if settings is not None:
+        node.workerinput["livephoto_target"] = settings.target_url
+        node.workerinput["livephoto_retired"] = node.config.stash[state_key]["retired"]
+
+
+def _preflight(config: pytest.Config, settings: Settings) -> None:
+    """One cheap request: an unreachable target is a usage error, a retired one is reported."""
+    probe = ApiRequest(description="preflight: a request without image_target")
+    with _client(settings) as client:
+        try:
+            exchange = client.send(probe)
+        except TargetUnreachable as exc:
+            raise pytest.UsageError(f"cannot reach the target: {exc}") from None
+    if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
+        config.stash[state_key]["retired"] = True
+
+
+def _client(settings: Settings) -> TargetClient:
+    return TargetClient(
+        ClientSettings(
+            base_url=settings.target_url,
+            api_key=settings.api_key,
+            invalid_api_key=settings.invalid_api_key,
+            timeout=settings.request_timeout,
+            verify=not settings.insecure,
+            sample_dir=settings.artefacts_dir / "samples",
+        )
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Echo the target, edition, level and seed so every run can be reproduced."""
+    settings = config.stash.get(settings_key, None)
+    if settings is None:
+        return None
+    where = "embedded reference server at " if settings.embedded else ""
+    return [
+        f"livephoto-conformance {__version__}: target {where}{settings.target_url}",
+        f"edition {settings.edition}, gating level {settings.level}, max examples "
+        f"{settings.max_examples}, seed {settings.seed} (reproduce with --hypothesis-seed={settings.seed})",
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--clause`` / ``--family``: keep the suite tests whose clauses intersect the selection."""
+    settings = config.stash.get(settings_key, None)
+    selected = _selected_clauses(settings) if settings else None
+    if selected is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        clauses = {c for mark in item.iter_markers("clause") for c in mark.args}
+        (keep if not clauses or clauses & selected else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _is_retired(config: pytest.Config) -> bool:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return bool(workerinput.get("livephoto_retired"))
+    return bool(config.stash[state_key]["retired"])
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def livephoto_settings(pytestconfig: pytest.Config) -> Settings:
+    """The run's resolved settings (suite tests only)."""
+    settings = pytestconfig.stash.get(settings_key, None)
+    if settings is None:
+        pytest.skip("the conformance suite runs with --target URL or on conformance.suite")
+    if _is_retired(pytestconfig):
+        pytest.skip("the target is retired: it answers 404 ERROR_AI_NOT_EXISTS (LP-ERR-15)")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def target_url(livephoto_settings: Settings) -> str:
+    """The base URL of the implementation under test."""
+    return livephoto_settings.target_url
+
+
+@pytest.fixture(scope="session")
+def client(livephoto_settings: Settings) -> Iterator[TargetClient]:
+    """The one HTTP client of the session (timeouts, response cap, no redirects)."""
+    with _client(livephoto_settings) as http:
+        yield http
+
+
+@pytest.fixture
+def recorder(request: pytest.FixtureRequest, livephoto_settings: Settings) -> Recorder:
+    """Runs checks and records their outcomes for this test."""
+    rec = Recorder(
+        settings=livephoto_settings,
+        redactor=Redactor([livephoto_settings.api_key]),
+        selected=_selected_clauses(livephoto_settings),
+        nodeid=request.node.nodeid,
+    )
+    request.node.stash[recorder_key] = rec
+    return rec
+
+
+@pytest.fixture
+def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Settings) -> Any:
+    """``verify(request, expect=…)``: send a request, judge the exchange, fail on violations.
+
+    ``expect`` is ``"success"`` or the §5 clause the request breaks. Violations at the gating
+    level fail the test; weaker ones are recorded and reported (the test then xfails).
+    """
+
+    def send_and_judge(api_request: ApiRequest, *, expect: str) -> Any:
+        try:
+            exchange = client.send(api_request)
+        except TargetUnreachable as exc:
+            pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
+        raise_violations(recorder.judge(exchange, expect=expect), livephoto_settings)
+        return exchange
+
+    return send_and_judge
+
+
+def raise_violations(violations: list[Violation], settings: Settings) -> None:
+    """Fail the test on a violation at the gating level; xfail on weaker ones."""
+    gating = [v for v in violations if _gates(v, settings)]
+    if gating:
+        raise gating[0]
+    if violations:
+        pytest.xfail(
+            "; ".join(f"{v.clause} {v.level} violated (not gating at --level must)" for v in violations)
+        )
+
+
+def _gates(violation: Violation, settings: Settings) -> bool:
+    if violation.level == Level.MUST.value:
+        return True
+    return violation.level == Level.SHOULD.value and settings.level is Level.SHOULD
+
+
+# ---------------------------------------------------------------- results and verdict
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None]:
+    """Attach the test's check results (and clause ids for JUnit) to its report."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when != "teardown":
+        return
+    for mark in item.iter_markers("clause"):
+        for clause in mark.args:
+            report.user_properties.append(("clause", clause))
+            report.user_properties.append(("level", catalogue()[clause].level.value))
+    rec = item.stash.get(recorder_key, None)
+    if rec is not None and rec.results:
+        payload = json.dumps([r.to_dict() for r in rec.results])
+        report.user_properties.append((RESULTS_PROPERTY, payload))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect results (from this process or an xdist worker) before JUnit sees the report."""
+    config = _CONFIG.get("config")
+    if config is None or results_key not in config.stash:
+        return
+    kept = []
+    for name, value in report.user_properties:
+        if name == RESULTS_PROPERTY:
+            config.stash[results_key].extend(CheckResult.from_dict(r) for r in json.loads(value))
+        else:
+            kept.append((name, value))
+    report.user_properties[:] = kept
+
+
+_CONFIG: dict[str, pytest.Config] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the config for the log-report hook (which receives no config)."""
+    _CONFIG["config"] = session.config
+
+
+def _build_report(config: pytest.Config) -> RunReport | None:
+    settings = config.stash.get(settings_key, None)
+    if settings is None or getattr(config, "workerinput", None) is not None:
+        return None
+    selected = _selected_clauses(settings)
+    return aggregate(
+        config.stash[results_key],
+        clauses=sorted(selected) if selected else None,
+        kind="suite",
+        suite_version=__version__,
+        target_url=settings.target_url,
+        edition=settings.edition.value,
+        level=settings.level.value,
+        seed=settings.seed,
+        started_at=config.stash[state_key]["started_at"],
+        finished_at=_now(),
+        config=settings.redacted(),
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """The clause table and the verdict line; the reports written."""
+    report = config.stash[state_key].get("report") if state_key in config.stash else None
+    if report is None:
+        return
+    from conformance.reports.terminal import render_terminal
+
+    if _is_retired(config):
+        terminalreporter.write_line(
+            "RETIRED: the target answers 404 ERROR_AI_NOT_EXISTS (LP-ERR-15); nothing else was judged",
+            red=True,
+            bold=True,
+        )
+    for line in render_terminal(report):
+        terminalreporter.write_line(line)
+    for path in _write_reports(config, report):
+        terminalreporter.write_line(f"report written: {path}")
+
+
+def _write_reports(config: pytest.Config, report: RunReport) -> list[str]:
+    from conformance.reports import write_badge, write_html, write_json, write_markdown
+    from conformance.reports.markdown import append_step_summary
+
+    settings = config.stash[settings_key]
+    redactor = Redactor([settings.api_key])
+    written = []
+    for option, writer in (
+        ("report_json", write_json),
+        ("report_html", write_html),
+        ("report_md", write_markdown),
+    ):
+        path = config.getoption(option)
+        if path:
+            writer(report, Path(path), redactor=redactor)
+            written.append(path)
+    badge = config.getoption("report_badge")
+    if badge:
+        write_badge(report, Path(badge))
+        written.append(badge)
+    append_step_summary(report)
+    return written
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Build the report; exit 0 when compatible at the gating level, 1 when not.
+
+    Runs before the terminal summary (pytest's terminal reporter wraps this hook). Usage errors
+    and interruptions keep their own exit code.
+    """
+    config = session.config
+    report = _build_report(config)
+    if report is None:
+        return
+    config.stash[state_key]["report"] = report
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return
+    compatible = report.compatible and not _is_retired(config)
+    session.exitstatus = pytest.ExitCode.OK if compatible else pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,184 @@
+"""Run checks on exchanges and record what each found: the bridge from checks to reports.
+
+Used by the pytest plugin, the proxy and the load profile alike; it imports no pytest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.checks import envelope, errors, request, security, success, video
+from conformance.exchange import Exchange
+from conformance.redact import Redactor
+from conformance.registry import check_of
+from conformance.reports.model import CheckResult
+from conformance.settings import Settings
+from conformance.spec import Level
+from conformance.verdicts import NotApplicable, Verdict, Violation
+
+CheckFunc = Callable[..., Any]
+
+# Checks every response of the endpoint gets, whatever was asked (SPEC §2, LP-OK-3, LP-SEC-1).
+COMMON: tuple[CheckFunc, ...] = (
+    envelope.response_is_json_object,
+    envelope.request_and_log_ids_are_strings,
+    envelope.request_id_is_not_empty,
+    envelope.error_code_matches_http_status,
+    envelope.error_detail_is_complete,
+    envelope.error_msg_is_present,
+    envelope.error_code_str_is_well_formed,
+    envelope.success_and_error_are_not_mixed,
+    envelope.additional_fields_are_reported,
+    success.success_carries_data_object,
+    success.error_carries_no_video,
+    security.api_key_is_not_echoed,
+)
+# Checks of every error response (LP-ERR-14, LP-SEC-2).
+ERROR_COMMON: tuple[CheckFunc, ...] = (
+    errors.code_message_is_documented,
+    errors.message_is_human_readable,
+    security.errors_reveal_no_internals,
+)
+# Checks of the answer to a valid request (LP-OK-*, LP-VID-*).
+SUCCESS: tuple[CheckFunc, ...] = (
+    request.endpoint_answers_post,
+    success.valid_request_succeeds,
+    video.video_is_strict_base64,
+    *video.VIDEO_CHECKS,
+)
+# What a request's labels ask of the target when it is valid (LP-REQ-*).
+LABEL_CHECKS: dict[str, CheckFunc] = {
+    "LP-REQ-2": request.multipart_variant_is_accepted,
+    "LP-REQ-3": request.key_header_casing_is_accepted,
+    "LP-REQ-5": request.valid_type_is_accepted,
+    "LP-REQ-6": request.valid_image_is_accepted,
+    "LP-REQ-7": request.extra_fields_are_ignored,
+}
+
+
+def failure_checks(clause: str) -> tuple[CheckFunc, ...]:
+    """The checks of a request that breaks ``clause`` (a §5 failure), beyond the common ones."""
+    extra: tuple[CheckFunc, ...] = ()
+    if clause == "LP-ERR-3":
+        extra = (request.image_target_is_required,)
+    elif clause == "LP-ERR-5":
+        extra = (request.invalid_type_is_refused,)
+    return (*errors.FAILURE_CHECKS[clause], errors.client_error_is_never_5xx, *extra)  # type: ignore[misc]
+
+
+def plan(exchange: Exchange, *, expect: str | None) -> list[CheckFunc]:
+    """The checks for one exchange.
+
+    ``expect`` is ``"success"`` for a valid request, a §5 clause id for a request built to break
+    it, or None when the suite does not know (the proxy): then the response decides.
+    """
+    checks = list(COMMON)
+    if expect == "success" or (expect is None and exchange.status == 200):
+        checks += SUCCESS
+        checks += [LABEL_CHECKS[label] for label in _clause_labels(exchange) if label in LABEL_CHECKS]
+    if exchange.status != 200:
+        checks += ERROR_COMMON
+    if expect and expect.startswith("LP-ERR-"):
+        checks += failure_checks(expect)
+    return checks
+
+
+def _clause_labels(exchange: Exchange) -> list[str]:
+    return sorted({label.split(":", 1)[0] for label in exchange.request.labels})
+
+
+@dataclass
+class Recorder:
+    """Runs checks, turns outcomes into CheckResults (redacted), and keeps them."""
+
+    settings: Settings
+    redactor: Redactor
+    selected: frozenset[str] | None = None
+    results: list[CheckResult] = field(default_factory=list)
+    nodeid: str = ""
+
+    def run(self, check: CheckFunc, *args: Any) -> Violation | None:
+        """Run one check on its arguments (exchanges) and record the outcome.
+
+        Returns the Violation when the check failed; raises nothing but the suite's own bugs.
+        """
+        registered = check_of(check)
+        if self.selected is not None and registered.clause.id not in self.selected:
+            return None
+        started = time.perf_counter()
+        violation: Violation | None = None
+        try:
+            note = check(*args, self.settings)
+            verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.PASS
+            message = str(note or "")
+            evidence: dict[str, Any] = {}
+        except Violation as failed:
+            violation = failed
+            verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.FAIL
+            message = failed.render()
+            evidence = failed.evidence.as_dict()
+        except NotApplicable as skipped:
+            verdict, message, evidence = Verdict.SKIPPED, skipped.reason, {}
+        self.results.append(
+            CheckResult(
+                check=registered.name,
+                clause=registered.clause.id,
+                level=registered.level.value,
+                verdict=verdict,
+                message=self.redactor.text(message),
+                evidence=self.redactor(evidence),
+                nodeid=self.nodeid,
+                duration=time.perf_counter() - started,
+                videos=[a for a in evidence.get("artefacts", []) if _is_video(a)],
+            )
+        )
+        if violation is not None:
+            violation.args = (self.redactor.text(violation.render()),)
+        return violation
+
+    def judge(self, exchange: Exchange, *, expect: str | None) -> list[Violation]:
+        """Run the planned checks on one exchange; the violations found."""
+        return self.run_all(plan(exchange, expect=expect), exchange)
+
+    def run_all(self, checks: Iterable[CheckFunc], *args: Any) -> list[Violation]:
+        """Run several checks on the same arguments."""
+        found = [self.run(check, *args) for check in checks]
+        return [v for v in found if v is not None]
+
+    def skip(self, checks: Sequence[CheckFunc], reason: str) -> None:
+        """Record checks that cannot be exercised against this target, with the reason."""
+        for check in checks:
+            registered = check_of(check)
+            if self.selected is not None and registered.clause.id not in self.selected:
+                continue
+            self.results.append(
+                CheckResult(
+                    check=registered.name,
+                    clause=registered.clause.id,
+                    level=registered.level.value,
+                    verdict=Verdict.SKIPPED,
+                    message=reason,
+                    nodeid=self.nodeid,
+                )
+            )
+
+    def error(self, check: CheckFunc, message: str) -> None:
+        """Record that the suite could not judge a check (target unreachable mid-run)."""
+        registered = check_of(check)
+        self.results.append(
+            CheckResult(
+                check=registered.name,
+                clause=registered.clause.id,
+                level=registered.level.value,
+                verdict=Verdict.ERROR,
+                message=self.redactor.text(message),
+                nodeid=self.nodeid,
+            )
+        )
+
+
+def _is_video(path: str) -> bool:
+    return path.rsplit(".", 1)[-1] in ("mp4", "webm", "avi", "mov", "mkv", "bin")

@@ -12,6 +12,7 @@ import os
 import random
 import tempfile
 from collections.abc import Generator, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from conformance.reports.model import CheckResult, RunReport, aggregate
 from conformance.runner import Recorder
 from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
 from conformance.spec import FAMILIES, Level, catalogue
-from conformance.verdicts import Verdict, Violation
+from conformance.verdicts import Violation
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 ENV_KEY = "LIVEPHOTO_API_KEY"
@@ -44,9 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The suite's options; all in one group so ``pytest --help`` shows them together."""
     group = parser.getgroup("livephoto", "Live Photos API conformance suite")
     group.addoption("--target", metavar="URL", help="base URL of the implementation under test")
-    group.addoption(
-        "--api-key", metavar="KEY", help=f"a valid API key for the target (default: ${ENV_KEY})"
-    )
+    group.addoption("--api-key", metavar="KEY", help=f"a valid API key for the target (default: ${ENV_KEY})")
     group.addoption("--invalid-api-key", metavar="KEY", default="invalid-key-for-conformance")
     group.addoption("--edition", choices=[e.value for e in Edition], default=Edition.ANY.value)
     group.addoption(
@@ -102,9 +101,7 @@ def _resolve(config: pytest.Config, target: str | None) -> Settings:
     if embedded:
         api_key = api_key or REFERENCE_API_KEY
     elif not api_key:
-        raise pytest.UsageError(
-            f"--target needs a valid API key: pass --api-key KEY or set ${ENV_KEY}"
-        )
+        raise pytest.UsageError(f"--target needs a valid API key: pass --api-key KEY or set ${ENV_KEY}")
     clauses = tuple(config.getoption("clause"))
     unknown = [c for c in clauses if c not in catalogue()]
     if unknown:
@@ -161,9 +158,7 @@ def _register_hypothesis_profiles(config: pytest.Config, settings: Settings) -> 
     }
     # Success paths are slow and costly: few examples. Error paths are cheap: more.
     hsettings.register_profile("livephoto-errors", max_examples=settings.max_examples, **common)
-    hsettings.register_profile(
-        "livephoto-success", max_examples=max(1, settings.max_examples // 3), **common
-    )
+    hsettings.register_profile("livephoto-success", max_examples=max(1, settings.max_examples // 3), **common)
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is None:
         seed = random.randrange(2**32)
@@ -375,7 +370,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("level", catalogue()[clause].level.value))
     rec = item.stash.get(recorder_key, None)
     if rec is not None and rec.results:
-        payload = json.dumps([r.to_dict() for r in rec.results])
+        payload = json.dumps([asdict(r) for r in rec.results])
         report.user_properties.append((RESULTS_PROPERTY, payload))
 
 
@@ -388,7 +383,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     kept = []
     for name, value in report.user_properties:
         if name == RESULTS_PROPERTY:
-            config.stash[results_key].extend(CheckResult.from_dict(r) for r in json.loads(value))
+            config.stash[results_key].extend(CheckResult(**r) for r in json.loads(value))
         else:
             kept.append((name, value))
     report.user_properties[:] = kept
@@ -442,26 +437,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(f"report written: {path}")
 
 
-def _write_reports(config: pytest.Config, report: RunReport) -> list[str]:
-    from conformance.reports import write_badge, write_html, write_json, write_markdown
-    from conformance.reports.markdown import append_step_summary
+def _write_reports(config: pytest.Config, report: RunReport) -> list[Path]:
+    from conformance.reports import append_step_summary, write_reports
 
     settings = config.stash[settings_key]
-    redactor = Redactor([settings.api_key])
-    written = []
-    for option, writer in (
-        ("report_json", write_json),
-        ("report_html", write_html),
-        ("report_md", write_markdown),
-    ):
-        path = config.getoption(option)
-        if path:
-            writer(report, Path(path), redactor=redactor)
-            written.append(path)
-    badge = config.getoption("report_badge")
-    if badge:
-        write_badge(report, Path(badge))
-        written.append(badge)
+    written = write_reports(
+        report,
+        json=config.getoption("report_json"),
+        html=config.getoption("report_html"),
+        md=config.getoption("report_md"),
+        badge=config.getoption("report_badge"),
+        redactor=Redactor([settings.api_key]),
+    )
     append_step_summary(report)
     return written
 

@@ -1,0 +1,310 @@
+"""The one results model every report is written from: a clause-level tree of verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from conformance.spec import Level, catalogue
+from conformance.verdicts import Verdict
+
+SCHEMA_VERSION = "1.0"
+NOT_EXERCISED = "not exercised in this run"
+KINDS = ("suite", "proxy", "load")
+_PASSING = frozenset({Verdict.PASS, Verdict.INFO})
+_FAILING = frozenset({Verdict.FAIL, Verdict.ERROR})
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check on one test (or proxied exchange)."""
+
+    check: str
+    clause: str
+    level: str
+    verdict: Verdict
+    message: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    nodeid: str = ""
+    duration: float = 0.0
+    videos: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.verdict = Verdict(self.verdict)
+
+    @property
+    def effective_verdict(self) -> Verdict:
+        """The verdict as it counts for the clause: a failing MAY-level check is information."""
+        if self.verdict is Verdict.FAIL and self.level == Level.MAY:
+            return Verdict.INFO
+        return self.verdict
+
+    @property
+    def title(self) -> str:
+        """The first line of the message (a Violation's ``[clause level] title``)."""
+        return self.message.strip().splitlines()[0] if self.message.strip() else ""
+
+
+@dataclass
+class ClauseResult:
+    """The verdict of one SPEC clause and the check results behind it."""
+
+    id: str
+    level: str
+    family: str
+    title: str
+    text: str
+    verdict: Verdict
+    checks: list[CheckResult]
+    reason: str = ""
+    failed_level: str | None = None
+    levels: list[str] = field(default_factory=list)  # every obligation the clause states
+
+    def __post_init__(self) -> None:
+        self.verdict = Verdict(self.verdict)
+        if not self.levels:
+            self.levels = [str(level) for level in _catalogue_levels(self.id, self.level)]
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed or errored, as they count for the clause."""
+        return [c for c in self.checks if c.effective_verdict in _FAILING]
+
+
+@dataclass
+class Sample:
+    """A success video shown in the HTML report."""
+
+    path: str
+    caption: str
+
+
+@dataclass
+class RunReport:
+    """One run of the suite, the proxy or the load test, clause by clause."""
+
+    schema_version: str
+    kind: str
+    suite_version: str
+    target_url: str
+    edition: str
+    level: str
+    seed: int | None
+    started_at: str
+    finished_at: str
+    config: dict[str, Any]
+    clauses: list[ClauseResult]
+    samples: list[Sample] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def compatible(self) -> bool:
+        """No clause errored and none failed a check at or above the gating level."""
+        gate = Level(self.level).rank
+        for clause in self.clauses:
+            if clause.verdict is Verdict.ERROR:
+                return False
+            if clause.failed_level is not None and Level(clause.failed_level).rank <= gate:
+                return False
+        return True
+
+    @property
+    def must_failures(self) -> int:
+        """How many clauses have a failing MUST-level check."""
+        return sum(1 for c in self.clauses if c.failed_level == Level.MUST)
+
+    @property
+    def should_score(self) -> float | None:
+        """Percent of judged clauses stating a SHOULD that did not fail (None when none)."""
+        judged = [c for c in self.clauses if Level.SHOULD in c.levels and c.verdict != Verdict.SKIPPED]
+        if not judged:
+            return None
+        good = sum(1 for c in judged if c.verdict not in _FAILING)
+        return round(100.0 * good / len(judged), 1)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of clauses per verdict (every verdict present, zeros included)."""
+        counts = {verdict.value: 0 for verdict in Verdict}
+        for clause in self.clauses:
+            counts[clause.verdict.value] += 1
+        return counts
+
+    @property
+    def failed(self) -> list[ClauseResult]:
+        """The clauses a reader must look at: verdict fail or error, in SPEC order."""
+        return [c for c in self.clauses if c.verdict in _FAILING]
+
+    @property
+    def verdict_line(self) -> str:
+        """One sentence: compatible or not, the MUST failures and the SHOULD score."""
+        score = self.should_score
+        score_text = "n/a" if score is None else f"{score:g}%"
+        errors = self.counts[Verdict.ERROR]
+        head = "Compatible" if self.compatible else "Not compatible"
+        parts = [f"{self.must_failures} MUST failure{'s' if self.must_failures != 1 else ''}"]
+        if errors:
+            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        parts.append(f"SHOULD score {score_text}")
+        return f"{head} ({', '.join(parts)})"
+
+    def summary(self) -> dict[str, Any]:
+        """The derived figures, as the JSON report records them."""
+        return {
+            "compatible": self.compatible,
+            "must_failures": self.must_failures,
+            "should_score": self.should_score,
+            "counts": self.counts,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy, derived figures included under ``summary``."""
+        data = asdict(self)
+        data["summary"] = self.summary()
+        for clause in data["clauses"]:
+            clause["verdict"] = str(clause["verdict"])
+            for check in clause["checks"]:
+                check["verdict"] = str(check["verdict"])
+        return _plain(data)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        """Rebuild a report from ``to_dict`` output (``summary`` is recomputed, not trusted)."""
+        clauses = [
+            ClauseResult(
+                id=c["id"],
+                level=c["level"],
+                family=c["family"],
+                title=c.get("title", ""),
+                text=c.get("text", ""),
+                verdict=Verdict(c["verdict"]),
+                checks=[CheckResult(**check) for check in c.get("checks", [])],
+                reason=c.get("reason", ""),
+                failed_level=c.get("failed_level"),
+                levels=list(c.get("levels", [])),
+            )
+            for c in data["clauses"]
+        ]
+        return cls(
+            schema_version=data["schema_version"],
+            kind=data["kind"],
+            suite_version=data["suite_version"],
+            target_url=data["target_url"],
+            edition=data["edition"],
+            level=data["level"],
+            seed=data.get("seed"),
+            started_at=data["started_at"],
+            finished_at=data["finished_at"],
+            config=dict(data.get("config", {})),
+            clauses=clauses,
+            samples=[Sample(**s) for s in data.get("samples", [])],
+            metrics=dict(data.get("metrics", {})),
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Verdict | Level):
+        return value.value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # Paths, enums from settings: reports hold text
+
+
+def _catalogue_levels(clause_id: str, level: str) -> tuple[str, ...]:
+    cat = catalogue()
+    if clause_id in cat:
+        return tuple(str(lv) for lv in cat[clause_id].levels)
+    return (level,)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def judge_clause(clause_level: str, results: list[CheckResult]) -> tuple[Verdict, str, str | None]:
+    """A clause's verdict, reason and failing level from its (deduplicated) check results."""
+    if not results:
+        return Verdict.SKIPPED, NOT_EXERCISED, None
+    effective = [r.effective_verdict for r in results]
+    if all(v is Verdict.SKIPPED for v in effective):
+        return Verdict.SKIPPED, "; ".join(_dedupe(r.message for r in results)), None
+    if clause_level == Level.MAY:
+        notes = _dedupe(r.title for r in results if r.verdict is not Verdict.PASS)
+        return Verdict.INFO, "; ".join(notes), None
+    failing = [r for r in results if r.effective_verdict is Verdict.FAIL]
+    if failing:
+        strongest = min((Level(r.level) for r in failing), key=lambda lv: lv.rank)
+        return Verdict.FAIL, failing[0].title, strongest.value
+    errored = [r for r in results if r.verdict is Verdict.ERROR]
+    if errored:
+        return Verdict.ERROR, errored[0].title, None
+    notes = _dedupe(r.title for r in results if r.effective_verdict is Verdict.INFO)
+    return Verdict.PASS, "; ".join(notes), None
+
+
+def aggregate(
+    results: Iterable[CheckResult], *, clauses: Iterable[str] | None = None, **meta: Any
+) -> RunReport:
+    """Build the clause-level report from check results (rules: docs/reports.md).
+
+    Every clause of the catalogue (or of ``clauses``) gets a verdict; results for clauses
+    outside that selection are kept too. ``meta`` fills the run's fields (``target_url``,
+    ``edition``, ``level``, ``seed``, ``started_at``, ``finished_at``, ``config``, ``kind``,
+    ``samples``, ``metrics``, ``suite_version``).
+    """
+    from conformance import __version__
+
+    unknown = set(meta) - {f for f in RunReport.__dataclass_fields__ if f != "clauses"}
+    if unknown:
+        raise TypeError(f"aggregate() got unknown report fields: {', '.join(sorted(unknown))}")
+    cat = catalogue()
+    by_clause: dict[str, dict[tuple[str, str, str], CheckResult]] = {}
+    for result in results:
+        key = (result.check, str(result.verdict), result.message)
+        by_clause.setdefault(result.clause, {}).setdefault(key, result)
+    selected = list(clauses) if clauses is not None else list(cat)
+    ordered = selected + sorted(set(by_clause) - set(selected), key=_sort_key)
+    clause_results = []
+    for clause_id in ordered:
+        found = list(by_clause.get(clause_id, {}).values())
+        if clause_id in cat:
+            spec = cat[clause_id]
+            level, family, title, text = spec.level.value, spec.family, spec.title, spec.text
+        else:  # a check of a newer catalogue: keep it rather than lose the result
+            level = min((Level(r.level) for r in found), key=lambda lv: lv.rank).value
+            family, title, text = clause_id.split("-")[1].lower(), clause_id, ""
+        verdict, reason, failed_level = judge_clause(level, found)
+        clause_results.append(
+            ClauseResult(clause_id, level, family, title, text, verdict, found, reason, failed_level)
+        )
+    started = meta.pop("started_at", None) or _now()
+    return RunReport(
+        schema_version=meta.pop("schema_version", SCHEMA_VERSION),
+        kind=meta.pop("kind", "suite"),
+        suite_version=meta.pop("suite_version", __version__),
+        target_url=meta.pop("target_url", ""),
+        edition=str(meta.pop("edition", "any")),
+        level=str(meta.pop("level", Level.MUST.value)),
+        seed=meta.pop("seed", None),
+        started_at=started,
+        finished_at=meta.pop("finished_at", None) or _now(),
+        config=_plain(dict(meta.pop("config", {}) or {})),
+        clauses=clause_results,
+        samples=list(meta.pop("samples", [])),
+        metrics=_plain(dict(meta.pop("metrics", {}) or {})),
+    )
+
+
+def _sort_key(clause_id: str) -> tuple[str, int]:
+    family, _, number = clause_id.rpartition("-")
+    return (family, int(number) if number.isdigit() else 0)

@@ -337,6 +337,16 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
     return send_and_judge
 
 
+@pytest.fixture
+def judge(recorder: Recorder, livephoto_settings: Settings) -> Any:
+    """``judge(checks, *exchanges)``: run the given checks on exchanges already sent; fail on violations."""
+
+    def run_checks(checks: Any, *exchanges: Any) -> None:
+        raise_violations(recorder.run_all(checks, *exchanges), livephoto_settings)
+
+    return run_checks
+
+
 def raise_violations(violations: list[Violation], settings: Settings) -> None:
     """Fail the test on a violation at the gating level; xfail on weaker ones."""
     gating = [v for v in violations if _gates(v, settings)]

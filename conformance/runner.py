@@ -151,29 +151,26 @@ class Recorder:
     def skip(self, checks: Sequence[CheckFunc], reason: str) -> None:
         """Record checks that cannot be exercised against this target, with the reason."""
         for check in checks:
-            registered = check_of(check)
-            if self.selected is not None and registered.clause.id not in self.selected:
-                continue
-            self.results.append(
-                CheckResult(
-                    check=registered.name,
-                    clause=registered.clause.id,
-                    level=registered.level.value,
-                    verdict=Verdict.SKIPPED,
-                    message=reason,
-                    nodeid=self.nodeid,
-                )
-            )
+            self._record(check, Verdict.SKIPPED, reason)
+
+    def record_pass(self, check: CheckFunc, message: str) -> None:
+        """Record a pass the check function cannot see (e.g. a connection closed on purpose)."""
+        self._record(check, Verdict.PASS, message)
 
     def error(self, check: CheckFunc, message: str) -> None:
         """Record that the suite could not judge a check (target unreachable mid-run)."""
+        self._record(check, Verdict.ERROR, message)
+
+    def _record(self, check: CheckFunc, verdict: Verdict, message: str) -> None:
         registered = check_of(check)
+        if self.selected is not None and registered.clause.id not in self.selected:
+            return
         self.results.append(
             CheckResult(
                 check=registered.name,
                 clause=registered.clause.id,
                 level=registered.level.value,
-                verdict=Verdict.ERROR,
+                verdict=verdict,
                 message=self.redactor.text(message),
                 nodeid=self.nodeid,
             )

@@ -13,6 +13,7 @@ from conformance.contract import (
 )
 from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
+from conformance.schemas import envelope_errors
 from conformance.settings import Settings
 
 AUTH_CODES = frozenset({"ERROR_APPLICATIONS_NOT_EXISTS", "ERROR_USER_NOT_EXISTS"})  # LP-ERR-1/2
@@ -186,6 +187,24 @@ def wrong_method_is_405_illegal_operation(exchange: Exchange, settings: Settings
         fail(
             f"{exchange.request.method} answered with HTTP {exchange.status} code {_code(exchange)}",
             "HTTP 405 with code ERROR_ILLEGAL_OPERATION",
+        )
+
+
+@requirement("LP-ERR-11", level="SHOULD")
+def wrong_method_has_envelope(exchange: Exchange, settings: Settings) -> None:
+    """Wrong method (GET, PUT, DELETE) on the endpoint → 4xx … with the error envelope SHOULD.
+
+    The clause makes the envelope a SHOULD for this case; LP-ENV-1 is therefore not applied to
+    wrong-method answers (docs/DECISIONS.md D-4)."""
+    problems = (
+        ["not a JSON object"]
+        if exchange.envelope is None
+        else [str(e) for e in envelope_errors(exchange.envelope, exchange.status)]
+    )
+    if problems:
+        fail(
+            f"{exchange.request.method} answered with {'; '.join(problems[:3])}",
+            "the error envelope (SPEC §2)",
         )
 
 

@@ -1,0 +1,116 @@
+"""SPEC §5 errors: each failure gets its status and code in the edition (LP-ERR-*)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given
+
+from conformance import strategies as st
+from conformance.checks import errors
+from conformance.exchange import ApiRequest, Key
+from conformance.runner import COMMON, ERROR_COMMON
+from conformance.settings import Settings
+from conformance.suite._shared import error_settings, send, with_header
+
+FAILURES = [
+    ("LP-ERR-1", st.missing_key_requests),
+    ("LP-ERR-2", st.unknown_key_requests),
+    ("LP-ERR-3", st.missing_image_requests),
+    ("LP-ERR-4", st.text_field_image_requests),
+    ("LP-ERR-5", st.invalid_type_requests),
+    ("LP-ERR-6", st.unsupported_format_requests),
+    ("LP-ERR-7", st.corrupt_image_requests),
+    ("LP-ERR-8", st.oversized_requests),
+    ("LP-ERR-9", st.huge_resolution_requests),
+    ("LP-ERR-10", st.faceless_requests),
+    ("LP-ERR-11", st.wrong_content_type_requests),
+]
+
+
+def _failure_test(clause: str, strategy: Any) -> Any:
+    @pytest.mark.clause(
+        clause, "LP-ENV-1", "LP-ENV-2", "LP-ENV-3", "LP-ENV-4", "LP-ENV-6", "LP-ERR-13", "LP-ERR-14"
+    )
+    @error_settings()
+    @given(api_request=strategy())
+    def test(api_request: ApiRequest, verify: Any) -> None:
+        verify(api_request, expect=clause)
+
+    test.__doc__ = f"{clause}: {errors.FAILURE_CHECKS[clause][0].__doc__.split(' — ')[0]}"  # type: ignore[attr-defined]
+    return test
+
+
+for _clause, _strategy in FAILURES:
+    globals()[f"test_{_clause.lower().replace('-', '_')}"] = _failure_test(_clause, _strategy)
+
+
+@pytest.mark.clause("LP-ERR-1")
+@pytest.mark.parametrize(
+    "image",
+    [st.decompression_bomb(), st.image_of_exact_size(5 * 1024 * 1024 + 1)],
+    ids=["bomb", "over-5-MiB"],
+)
+def test_authentication_comes_before_the_body(image: Any, verify: Any) -> None:
+    """LP-ERR-1: "no 200 and no 413/415/422 for a request without a key"."""
+    verify(st.request_for(image, key=Key.MISSING), expect="LP-ERR-1")
+
+
+@pytest.mark.clause("LP-ERR-8", "LP-ERR-9")
+@pytest.mark.parametrize(
+    ("clause", "image"),
+    [
+        ("LP-ERR-8", st.image_of_exact_size(5 * 1024 * 1024 + 1)),
+        ("LP-ERR-9", st.image_with_side(4096)),
+        ("LP-ERR-9", st.decompression_bomb()),
+    ],
+    ids=["5-MiB-plus-one-byte", "4096-px", "decompression-bomb"],
+)
+def test_limits_are_exact(clause: str, image: Any, verify: Any) -> None:
+    """LP-ERR-8 and LP-ERR-9 at their boundaries: one byte over 5 MiB, one pixel over 4095."""
+    verify(st.request_for(image), expect=clause)
+
+
+@pytest.mark.clause("LP-ERR-11")
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_wrong_method_is_refused(method: str, client: Any, judge: Any) -> None:
+    """LP-ERR-11: "Wrong method (GET, PUT, DELETE) on the endpoint → 4xx (405 SHOULD …)"."""
+    photo = st.request_for(st.face_photo(side=128))
+    exchange = send(client, replace(photo, method=method, description=f"{method} on the endpoint"))
+    judge(
+        [
+            errors.wrong_method_is_a_client_error,
+            errors.wrong_method_is_405_illegal_operation,
+            errors.wrong_method_has_envelope,
+        ],
+        exchange,
+    )
+
+
+FAULTS = {
+    "rate-limit": [errors.rate_limit_is_429_or_503, errors.limit_carries_retry_after],
+    "credits": [errors.out_of_credits_is_429, errors.limit_carries_retry_after],
+    "server-error": [errors.server_failure_is_5xx_with_listed_code],
+    "retired": [errors.retired_answers_404_ai_not_exists],
+}
+
+
+@pytest.mark.clause("LP-ERR-12", "LP-ERR-13", "LP-ERR-15")
+@pytest.mark.parametrize("state", list(FAULTS))
+def test_target_states(
+    state: str, client: Any, judge: Any, recorder: Any, livephoto_settings: Settings
+) -> None:
+    """LP-ERR-12, -13, -15: rate limits, credits, server failures and retirement, where the target
+    can be put in that state by a request header (``--fault-header``; preset for the reference
+    server)."""
+    header = livephoto_settings.fault_headers.get(state)
+    if header is None:
+        reason = f"no --fault-header {state}='Name: value' given: the target cannot be put in that state"
+        recorder.skip(FAULTS[state], reason)
+        pytest.skip(reason)
+    api_request = with_header(
+        st.request_for(st.face_photo(side=128)), header[0], header[1], f"fault header for {state}"
+    )
+    judge([*COMMON, *ERROR_COMMON, *FAULTS[state]], send(client, api_request))

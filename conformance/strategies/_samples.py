@@ -1,0 +1,37 @@
+"""The image sample types and the limits they are judged against (LP-REQ-6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.exchange import ImageInfo
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024  # LP-REQ-6: a file of exactly this size is valid
+MAX_SIDE = 4095  # LP-REQ-6: width and height ≤ 4095; 4096 is LP-ERR-9
+MIN_SIDE = 32  # LP-REQ-6 [decided]: images ≥ 32×32 with a face must be accepted
+FORMATS = ("JPEG", "PNG", "BMP")  # LP-REQ-6
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
+
+
+def kib(size: int) -> str:
+    """A byte size for descriptions."""
+    return f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.2f} MiB"
+
+
+@dataclass(frozen=True)
+class ImageSample:
+    """An image file ready to upload: bytes, the name and part type to send, facts and a description."""
+
+    data: bytes
+    filename: str | None
+    content_type: str | None
+    info: ImageInfo
+    description: str
+
+
+@dataclass(frozen=True)
+class InvalidImage(ImageSample):
+    """An image upload the target must reject, with the clause it exercises and the error family."""
+
+    clause: str
+    family: str

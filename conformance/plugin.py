@@ -15,7 +15,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,10 +25,12 @@ from conformance.contract import Edition
 from conformance.exchange import ApiRequest
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, aggregate
-from conformance.runner import Recorder
 from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
 from conformance.spec import FAMILIES, Level, catalogue
 from conformance.verdicts import Violation
+
+if TYPE_CHECKING:
+    from conformance.runner import Recorder
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 ENV_KEY = "LIVEPHOTO_API_KEY"
@@ -38,7 +40,7 @@ FAULT_HEADER = "x-livephoto-fault"  # the reference server's fault injection hea
 settings_key = pytest.StashKey[Settings]()
 results_key = pytest.StashKey[list[CheckResult]]()
 state_key = pytest.StashKey[dict[str, Any]]()
-recorder_key = pytest.StashKey[Recorder]()
+recorder_key = pytest.StashKey["Recorder"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -308,6 +310,8 @@ def client(livephoto_settings: Settings) -> Iterator[TargetClient]:
 @pytest.fixture
 def recorder(request: pytest.FixtureRequest, livephoto_settings: Settings) -> Recorder:
     """Runs checks and records their outcomes for this test."""
+    from conformance.runner import Recorder  # checks load PyAV and OpenCV: only when the suite runs
+
     rec = Recorder(
         settings=livephoto_settings,
         redactor=Redactor([livephoto_settings.api_key]),

@@ -38,6 +38,7 @@ class Check:
             expected=expected,
             evidence=evidence,
             level=self.level.value,
+            text=self.clause.text,
         )
 
 

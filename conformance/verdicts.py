@@ -67,8 +67,10 @@ class Violation(AssertionError):
         expected: str,
         evidence: Evidence | None = None,
         level: str | None = None,
+        text: str = "",
     ) -> None:
         self.clause = clause
+        self.text = text
         self.title = title
         self.received = received
         self.expected = expected
@@ -79,7 +81,21 @@ class Violation(AssertionError):
     def render(self) -> str:
         """The failure as the terminal and every report show it."""
         head = f"[{self.clause}{' ' + self.level if self.level else ''}] {self.title}"
-        lines = [head, f"Received: {self.received}", f"Expected: {self.expected}"]
+        lines = [head]
+        if self.text:
+            lines.append(f"Clause: {self.text}")
+        lines += [f"Received: {self.received}", f"Expected: {self.expected}"]
+        request, response = self.evidence.request, self.evidence.response
+        if request:
+            lines.append(f"Request: {request.get('description', '')} ({request.get('method', 'POST')})")
+        if response:
+            content_type = {k.lower(): v for k, v in response.get("headers", {}).items()}.get(
+                "content-type", "(no Content-Type)"
+            )
+            lines.append(
+                f"Response: HTTP {response.get('status')} {content_type}, {response.get('bytes')} bytes "
+                f"in {response.get('elapsed_ms')} ms: {response.get('body_excerpt', '')}"
+            )
         for note in self.evidence.notes:
             lines.append(f"Note: {note}")
         if self.evidence.artefacts:

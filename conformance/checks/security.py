@@ -24,6 +24,16 @@ INTERNALS = (
 )
 
 
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 @requirement("LP-SEC-1")
 def api_key_is_not_echoed(exchange: Exchange, settings: Settings) -> None:
     """The API key MUST NOT be echoed in any response body or header."""
@@ -50,6 +60,8 @@ def errors_reveal_no_internals(exchange: Exchange, settings: Settings) -> None:
     if exchange.status == 200:
         return
     text = exchange.body.decode("utf-8", "replace")
+    if exchange.envelope is not None:  # also the decoded strings: JSON escapes hide "\tat …"
+        text += "\n" + "\n".join(_strings(exchange.envelope))
     for what, pattern in INTERNALS:
         if match := pattern.search(text):
             fail(f"{what} in the error body: {match.group(0)[:80]!r}", "no internals revealed")

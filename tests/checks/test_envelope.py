@@ -1,0 +1,140 @@
+"""Each envelope check passes a conforming answer and fails the violation it targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks import envelope
+from tests.factories import error_body, exchange, mutate, outcome, settings, success_body
+
+OK = exchange()
+ERR = exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE"))
+ALL = [
+    envelope.response_is_json_object,
+    envelope.request_and_log_ids_are_strings,
+    envelope.request_id_is_not_empty,
+    envelope.error_code_matches_http_status,
+    envelope.error_detail_is_complete,
+    envelope.error_msg_is_present,
+    envelope.error_code_str_is_well_formed,
+    envelope.success_and_error_are_not_mixed,
+    envelope.additional_fields_are_reported,
+]
+
+
+@pytest.mark.parametrize("good", [OK, ERR], ids=["success", "error"])
+def test_conforming_answers_pass_every_check(good: Any) -> None:
+    assert {check.__name__: outcome(check, good, settings()) for check in ALL} == {
+        check.__name__: "pass" for check in ALL
+    }
+
+
+CASES = [
+    (
+        "text/html content type",
+        exchange(headers=[("content-type", "text/html")]),
+        {"response_is_json_object": "LP-ENV-1"},
+    ),
+    ("no content type", exchange(headers=[]), {"response_is_json_object": "LP-ENV-1"}),
+    ("JSON array body", exchange(body=b"[1, 2]"), {"response_is_json_object": "LP-ENV-1"}),
+    ("invalid UTF-8", exchange(body=b'{"a": "\xff"}'), {"response_is_json_object": "LP-ENV-1"}),
+    (
+        "missing log_id",
+        exchange(body=mutate(success_body(), "log_id", ...)),
+        {"request_and_log_ids_are_strings": "LP-ENV-2"},
+    ),
+    (
+        "request_id integer",
+        exchange(body=mutate(success_body(), "request_id", 5)),
+        {"request_and_log_ids_are_strings": "LP-ENV-2"},
+    ),
+    (
+        "empty request_id",
+        exchange(body=mutate(success_body(), "request_id", "")),
+        {"request_id_is_not_empty": "LP-ENV-2"},
+    ),
+    (
+        "error_code as string",
+        exchange(body=mutate(success_body(), "error_code", "0")),
+        {"error_code_matches_http_status": "LP-ENV-3", "success_and_error_are_not_mixed": "LP-ENV-6"},
+    ),
+    (
+        "error_code 400 on a 422",
+        exchange(422, mutate(error_body(422, "ERROR_NO_FACE_IN_FILE"), "error_code", 400)),
+        {"error_code_matches_http_status": "LP-ENV-3"},
+    ),
+    (
+        "status_code 400 on a 422",
+        exchange(422, mutate(error_body(422, "ERROR_NO_FACE_IN_FILE"), "error_detail.status_code", 400)),
+        {"error_detail_is_complete": "LP-ENV-4"},
+    ),
+    (
+        "message missing",
+        exchange(422, mutate(error_body(422, "ERROR_NO_FACE_IN_FILE"), "error_detail.message", ...)),
+        {"error_detail_is_complete": "LP-ENV-4"},
+    ),
+    (
+        "error_detail missing",
+        exchange(body=mutate(success_body(), "error_detail", ...)),
+        {"error_detail_is_complete": "LP-ENV-4"},
+    ),
+    (
+        "error_msg missing",
+        exchange(body=mutate(success_body(), "error_msg", ...)),
+        {"error_msg_is_present": "LP-ENV-5"},
+    ),
+    (
+        "error_code_str lower case",
+        exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE", error_code_str="no face")),
+        {"error_code_str_is_well_formed": "LP-ENV-5"},
+    ),
+    (
+        "error_code_str on success",
+        exchange(body=success_body(error_code_str="OK_DONE")),
+        {"error_code_str_is_well_formed": "LP-ENV-5"},
+    ),
+    (
+        "200 with an error code",
+        exchange(body=mutate(success_body(), "error_detail.code", "ERROR_PARAMETERS")),
+        {"success_and_error_are_not_mixed": "LP-ENV-6"},
+    ),
+    (
+        "422 with error_code 0",
+        exchange(422, mutate(error_body(422, "ERROR_NO_FACE_IN_FILE"), "error_code", 0)),
+        {"success_and_error_are_not_mixed": "LP-ENV-6", "error_code_matches_http_status": "LP-ENV-3"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "bad", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_violation_fails_exactly_its_checks(name: str, bad: Any, expected: dict[str, str]) -> None:
+    failing = {}
+    for check in ALL:
+        result = outcome(check, bad, settings())
+        if result not in ("pass", "skip"):
+            failing[check.__name__] = result
+    assert failing == expected
+
+
+def test_non_json_body_only_fails_env_1() -> None:
+    bad = exchange(500, b"<html>Internal Server Error</html>", headers=[("content-type", "text/html")])
+    results = {check.__name__: outcome(check, bad, settings()) for check in ALL}
+    assert results.pop("response_is_json_object") == "LP-ENV-1"
+    assert set(results.values()) == {"skip"}
+
+
+def test_request_ids_distinct() -> None:
+    one, two = exchange(), exchange(body=success_body(request_id="req-9"))
+    assert outcome(envelope.request_ids_are_distinct, [one, two], settings()) == "pass"
+    assert outcome(envelope.request_ids_are_distinct, [one, exchange()], settings()) == "LP-ENV-2"
+    empty = exchange(body=success_body(request_id=""))
+    assert outcome(envelope.request_ids_are_distinct, [empty, empty], settings()) == "pass"
+
+
+def test_additional_fields_are_information() -> None:
+    extra = exchange(body=success_body(trace="x", error_detail={**success_body()["error_detail"], "hint": 1}))
+    assert envelope.additional_fields_are_reported(extra, settings()) == (
+        "additional fields: trace, error_detail.hint"
+    )

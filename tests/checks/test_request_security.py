@@ -1,0 +1,174 @@
+"""Request, success, security and operations checks: pass on conforming answers, fail on violations."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+
+import pytest
+
+from conformance.checks import operations, request, security, success
+from conformance.exchange import ImageInfo, Key
+from tests.factories import API_KEY, error_body, exchange, outcome, settings, success_body
+
+
+def test_request_acceptance_checks() -> None:
+    ok, refused = exchange(), exchange(400, error_body(400, "ERROR_PARAMETERS"))
+    for check, clause in [
+        (request.multipart_variant_is_accepted, "LP-REQ-2"),
+        (request.valid_type_is_accepted, "LP-REQ-5"),
+        (request.valid_image_is_accepted, "LP-REQ-6"),
+        (request.extra_fields_are_ignored, "LP-REQ-7"),
+    ]:
+        assert outcome(check, ok, settings()) == "pass"
+        assert outcome(check, refused, settings()) == clause
+
+
+def test_endpoint_and_required_parts() -> None:
+    assert outcome(request.endpoint_answers_post, exchange(), settings()) == "pass"
+    assert (
+        outcome(
+            request.endpoint_answers_post,
+            exchange(404, error_body(404, "ERROR_RESOURCE_NOT_FOUND")),
+            settings(),
+        )
+        == "LP-REQ-1"
+    )
+    assert outcome(request.endpoint_answers_post, exchange(301, b"{}"), settings()) == "LP-REQ-1"
+    refused = exchange(400, error_body(400, "MISSING_PARAMETERS"))
+    assert outcome(request.image_target_is_required, refused, settings()) == "pass"
+    assert outcome(request.image_target_is_required, exchange(), settings()) == "LP-REQ-4"
+    assert outcome(request.invalid_type_is_refused, refused, settings()) == "pass"
+    assert outcome(request.invalid_type_is_refused, exchange(), settings()) == "LP-REQ-5"
+    unauthorised = exchange(401, error_body(401, "ERROR_USER_NOT_EXISTS"))
+    assert outcome(request.key_header_casing_is_accepted, unauthorised, settings()) == "LP-REQ-3"
+    assert outcome(request.key_header_casing_is_accepted, exchange(), settings()) == "pass"
+
+
+def test_success_checks() -> None:
+    assert outcome(success.valid_request_succeeds, exchange(), settings()) == "pass"
+    no_video = exchange(body=success_body(data={"video": ""}))
+    assert outcome(success.valid_request_succeeds, no_video, settings()) == "LP-OK-1"
+    assert (
+        outcome(
+            success.valid_request_succeeds,
+            exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE")),
+            settings(),
+        )
+        == "LP-OK-1"
+    )
+    assert (
+        outcome(success.success_carries_data_object, exchange(body=success_body(data=[])), settings())
+        == "LP-OK-3"
+    )
+    video_on_error = exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE", data={"video": "AAAA"}))
+    assert outcome(success.error_carries_no_video, video_on_error, settings()) == "LP-OK-3"
+    assert (
+        outcome(
+            success.error_carries_no_video,
+            exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE", data={"video": ""})),
+            settings(),
+        )
+        == "pass"
+    )
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        API_KEY,
+        base64.b64encode(API_KEY.encode()).decode(),
+        API_KEY.replace("-", "%2D"),
+    ],
+    ids=["plain", "base64", "url-encoded-lowercase-safe"],
+)
+def test_key_echo_in_body_is_caught(echo: str) -> None:
+    body = error_body(401, "ERROR_USER_NOT_EXISTS", error_msg=f"unknown key {echo}")
+    answer = exchange(401, body)
+    result = outcome(security.api_key_is_not_echoed, answer, settings())
+    if echo == API_KEY.replace("-", "%2D"):
+        assert result == "pass"  # not a form a client would produce: quote() leaves '-' alone
+    else:
+        assert result == "LP-SEC-1"
+
+
+def test_key_echo_in_headers_and_of_the_invalid_key() -> None:
+    headers = [("content-type", "application/json"), ("x-debug-key", API_KEY)]
+    assert outcome(security.api_key_is_not_echoed, exchange(headers=headers), settings()) == "LP-SEC-1"
+    invalid = settings().invalid_api_key
+    body = error_body(401, "ERROR_USER_NOT_EXISTS", error_msg=f"bad key {invalid}")
+    answer = exchange(401, body, api_request=replace(exchange().request, key=Key.INVALID))
+    assert outcome(security.api_key_is_not_echoed, answer, settings()) == "LP-SEC-1"
+    assert outcome(security.api_key_is_not_echoed, exchange(), settings()) == "pass"
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        'Traceback (most recent call last):\n  File "/app/server.py", line 12, in handler',
+        "java.lang.NullPointerException\n\tat com.example.Api.handle(Api.java:42)",
+        'ERROR: syntax error at or near "SELECT"',
+        "<title>Werkzeug Debugger</title>",
+        "open /home/deploy/app/config.yaml: no such file",
+        "goroutine 1 [running]:",
+    ],
+)
+def test_internals_are_caught(leak: str) -> None:
+    body = error_body(500, "SERVICE_INTERNAL_ERROR")
+    body["error_detail"]["message"] = leak
+    assert outcome(security.errors_reveal_no_internals, exchange(500, body), settings()) == "LP-SEC-2"
+
+
+def test_plain_errors_reveal_nothing() -> None:
+    answer = exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE"))
+    assert outcome(security.errors_reveal_no_internals, answer, settings()) == "pass"
+
+
+def test_oversized_and_survival() -> None:
+    assert (
+        outcome(
+            security.oversized_body_is_refused,
+            exchange(413, error_body(413, "ERROR_REQUEST_BODY_TOO_LARGE")),
+            settings(),
+        )
+        == "pass"
+    )
+    assert (
+        outcome(
+            security.oversized_body_is_refused, exchange(500, error_body(500, "UNKNOWN_ERROR")), settings()
+        )
+        == "LP-SEC-3"
+    )
+    assert outcome(security.target_survives, exchange(), settings()) == "pass"
+    assert (
+        outcome(
+            security.target_survives,
+            exchange(503, error_body(503, "AI_SERVICE_FLOW_RESTRICTION")),
+            settings(),
+        )
+        == "LP-SEC-4"
+    )
+
+
+def test_latency_budgets() -> None:
+    fast, slow = exchange(elapsed=0.5), exchange(elapsed=31.0)
+    big = exchange(
+        elapsed=40.0, api_request=replace(exchange().request, image=ImageInfo("JPEG", 2000, 2000, 9, True))
+    )
+    assert outcome(operations.success_arrives_in_time, [fast, big], settings()) == "pass"
+    assert outcome(operations.success_arrives_in_time, [fast, slow], settings()) == "LP-OPS-1"
+    err_fast = exchange(400, error_body(400, "ERROR_PARAMETERS"), elapsed=0.2)
+    err_slow = exchange(400, error_body(400, "ERROR_PARAMETERS"), elapsed=6.0)
+    assert outcome(operations.client_error_arrives_in_time, [err_fast], settings()) == "pass"
+    assert outcome(operations.client_error_arrives_in_time, [err_fast, err_slow], settings()) == "LP-OPS-1"
+
+
+def test_concurrency_consistency() -> None:
+    ids = [exchange(body=success_body(request_id=f"r{i}")) for i in range(8)]
+    assert outcome(operations.concurrent_requests_are_consistent, ids, settings()) == "pass"
+    limited = [*ids[:7], exchange(429, error_body(429, "EXCEEDING_LIMITS"))]
+    assert outcome(operations.concurrent_requests_are_consistent, limited, settings()) == "pass"
+    crashed = [*ids[:7], exchange(500, error_body(500, "SERVICE_INTERNAL_ERROR"))]
+    assert outcome(operations.concurrent_requests_are_consistent, crashed, settings()) == "LP-OPS-2"
+    duplicated = [*ids[:7], ids[0]]
+    assert outcome(operations.concurrent_requests_are_consistent, duplicated, settings()) == "LP-OPS-2"

@@ -141,7 +141,7 @@ class ApiRequest:
         if self.raw_body is not None:
             path = _save(self.raw_body, sample_dir, ".body")
             args += ["-H", f"Content-Type: {self.content_type}", "--data-binary", f"@{path}"]
-        for part in self.parts:
+        for part in () if self.raw_body is not None else self.parts:  # the raw body is what is sent
             if part.filename is None:
                 args += ["--form-string", f"{part.name}={part.content.decode('utf-8', 'replace')}"]
                 continue

@@ -176,7 +176,8 @@ def _check_args(
         raise InvalidArgument(f"min_side={min_side} must be between {MIN_SIDE} and {MAX_SIDE} (LP-REQ-6)")
     if not max(min_side, SMALLEST_FACE_FRAME) <= max_side <= MAX_SIDE:
         raise InvalidArgument(
-            f"max_side={max_side} must be between max(min_side, {SMALLEST_FACE_FRAME}) and {MAX_SIDE} (LP-REQ-6)"
+            f"max_side={max_side} must be between max(min_side, {SMALLEST_FACE_FRAME}) "
+            f"and {MAX_SIDE} (LP-REQ-6)"
         )
     if not 64 * 1024 <= max_bytes <= MAX_IMAGE_BYTES:
         raise InvalidArgument(f"max_bytes={max_bytes} must be between 65536 and {MAX_IMAGE_BYTES} (LP-REQ-6)")

@@ -139,3 +139,17 @@ def test_passing_report_in_chromium(tmp_path: Path, video: Path) -> None:
     assert _text_of(dom, "count-pass") == str(report.counts["pass"])
     assert "no-failures" in dom
     _screenshot(page, tmp_path)
+
+
+def test_errors_metrics_and_config_are_shown() -> None:
+    from tests.reports.conftest import result
+
+    results = [r for r in all_passing() if r.clause != "LP-OPS-2"]
+    results.append(result("LP-OPS-2", "error", message="ConnectError: connection refused"))
+    report = build(results, kind="load", metrics={"p95_ms": 812.5})
+    page = render_html(report)
+    assert 'class="failed-row v-error-row" data-clause="LP-OPS-2"' in page
+    assert "ConnectError: connection refused" in page
+    assert "&#34;p95_ms&#34;: 812.5" in page
+    assert "&#34;api_key&#34;: &#34;***&#34;" in page
+    assert ">Not compatible<" in page

@@ -98,3 +98,42 @@ def test_unreadable_files(tmp_path: Path, content: str | bytes | None, fragment:
 def test_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="is a directory"):
         load_report(tmp_path)
+
+
+def test_real_violation_and_evidence_survive_the_round_trip(tmp_path: Path) -> None:
+    from conformance.reports.model import CheckResult
+    from conformance.verdicts import Evidence, Verdict, Violation
+
+    evidence = Evidence(
+        request={"method": "POST", "parts": [{"name": "type", "bytes": 1, "value": "0"}]},
+        response={"status": 200, "headers": {"content-type": "text/html"}, "bytes": 12},
+        curl="curl -X POST 'http://127.0.0.1:9/api/portrait/effects/live-photo'",
+        artefacts=["/tmp/x/response.bin"],
+        notes=["the body is HTML"],
+    )
+    violation = Violation(
+        "LP-ENV-1",
+        "Every response is JSON",
+        received="text/html",
+        expected="JSON",
+        evidence=evidence,
+        level="MUST",
+    )
+    check = CheckResult(
+        "responses_are_json",
+        "LP-ENV-1",
+        "MUST",
+        Verdict.FAIL,
+        violation.render(),
+        evidence.as_dict(),
+        "suite/test_envelope.py::test_json",
+        0.25,
+        ["/tmp/x/response.bin"],
+    )
+    others = [r for r in all_passing() if r.clause != "LP-ENV-1"]
+    report = build([check, *others], kind="proxy", metrics={"exchanges": 3})
+    loaded = load_report(write_json(report, tmp_path / "r.json"))
+    (clause,) = [c for c in loaded.clauses if c.id == "LP-ENV-1"]
+    assert clause.checks == [check]
+    assert clause.reason == "[LP-ENV-1 MUST] Every response is JSON"
+    assert (loaded.kind, loaded.metrics) == ("proxy", {"exchanges": 3})

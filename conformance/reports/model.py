@@ -294,7 +294,7 @@ def aggregate(
         suite_version=meta.pop("suite_version", __version__),
         target_url=meta.pop("target_url", ""),
         edition=str(meta.pop("edition", "any")),
-        level=str(meta.pop("level", Level.MUST.value)),
+        level=str(meta.pop("level", Level.MUST.value)).upper(),
         seed=meta.pop("seed", None),
         started_at=started,
         finished_at=meta.pop("finished_at", None) or _now(),

@@ -15,6 +15,8 @@ from conformance.runner import COMMON, ERROR_COMMON
 from conformance.settings import Settings
 from conformance.suite._shared import error_settings, send, with_header
 
+# Clauses a failure test also exercises beyond its own (LP-REQ-4 and -5 are refusals too).
+ALSO = {"LP-ERR-3": ("LP-REQ-4",), "LP-ERR-5": ("LP-REQ-5",)}
 FAILURES = [
     ("LP-ERR-1", st.missing_key_requests),
     ("LP-ERR-2", st.unknown_key_requests),
@@ -32,7 +34,15 @@ FAILURES = [
 
 def _failure_test(clause: str, strategy: Any) -> Any:
     @pytest.mark.clause(
-        clause, "LP-ENV-1", "LP-ENV-2", "LP-ENV-3", "LP-ENV-4", "LP-ENV-6", "LP-ERR-13", "LP-ERR-14"
+        clause,
+        *ALSO.get(clause, ()),
+        "LP-ENV-1",
+        "LP-ENV-2",
+        "LP-ENV-3",
+        "LP-ENV-4",
+        "LP-ENV-6",
+        "LP-ERR-13",
+        "LP-ERR-14",
     )
     @error_settings()
     @given(api_request=strategy())

@@ -201,9 +201,13 @@ def _start_embedded(config: pytest.Config, settings: Settings) -> str:
     from conformance.mock.runner import start_server_process
 
     edition = settings.edition if settings.edition is not Edition.ANY else Edition.E2026_01
-    server = start_server_process(
-        ServerConfig(api_keys=(settings.api_key,), edition=edition, allow_fault_header=True)
-    )
+    try:
+        server = start_server_process(
+            ServerConfig(api_keys=(settings.api_key,), edition=edition, allow_fault_header=True)
+        )
+    except (RuntimeError, OSError) as exc:
+        first = str(exc).splitlines()[0]
+        raise pytest.UsageError(f"the embedded reference server did not start: {first}") from None
     config.add_cleanup(server.stop)
     return server.url
 

@@ -36,7 +36,7 @@ def add_diff_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         help="text table (default) or Markdown for CI comments",
     )
     parser.add_argument("-o", "--output", type=Path, default=None, help="also write the table to this file")
-    parser.set_defaults(handler=run_diff)
+    parser.set_defaults(run=run_diff)
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -68,7 +68,7 @@ def add_badge_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "-o", "--output", type=Path, default=Path("livephoto-badge.svg"), help="the SVG to write"
     )
-    parser.set_defaults(handler=run_badge)
+    parser.set_defaults(run=run_badge)
 
 
 def run_badge(args: argparse.Namespace) -> int:

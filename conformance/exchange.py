@@ -34,6 +34,14 @@ class Part:
     filename: str | None = None
     content_type: str | None = None
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis pretty-prints dataclasses field by field: show the size, not megabytes of bytes.
+        content = self.content if len(self.content) <= 64 else f"<{len(self.content)} bytes>"
+        printer.text(
+            f"Part({self.name!r}, {content!r}, filename={self.filename!r}, "
+            f"content_type={self.content_type!r})"
+        )
+
     def summary(self) -> dict[str, Any]:
         """The part without its bytes."""
         out: dict[str, Any] = {"name": self.name, "bytes": len(self.content)}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from conformance.exchange import ImageInfo
 
@@ -22,11 +23,15 @@ def kib(size: int) -> str:
 class ImageSample:
     """An image file ready to upload: bytes, the name and part type to send, facts and a description."""
 
-    data: bytes
+    data: bytes = field(repr=False)  # reprs (Hypothesis falsifying examples) stay short
     filename: str | None
     content_type: str | None
     info: ImageInfo
     description: str
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis pretty-prints dataclasses field by field, bytes included: keep reports short.
+        printer.text(f"{type(self).__name__}({self.description!r}, {len(self.data)} bytes)")
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def _valid_image(
         # Keep the face detectable (room) and the short side ≥ min_side.
         pad_max = min(room / crop_h - 1, long_side * crop_w / crop_h / min_side - 1, 1.5)
         if pad_max < 0.3:
-            frame = "portrait (frame too small for full-body)"
+            frame = "portrait (frame too small to pad)"
         else:
             pad = draw(st.integers(30, int(pad_max * 100))) / 100
     scene = _Scene(

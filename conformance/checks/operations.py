@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from statistics import quantiles
 
 from conformance.exchange import Exchange
+from conformance.media import probe_exchange
 from conformance.registry import fail, requirement
 from conformance.settings import Settings
 
@@ -14,6 +15,8 @@ ERROR_BUDGET = 5.0  # s, LP-OPS-1: "an error response for a client error within 
 SMALL_IMAGE_PIXELS = 1_000_000  # LP-OPS-1: "≤ 1 MP"
 CONCURRENCY = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
 RATE_LIMIT_ANSWERS = frozenset({(429, "EXCEEDING_LIMITS"), (503, "AI_SERVICE_FLOW_RESTRICTION")})
+OWN_ASPECT_TOLERANCE = 0.10  # LP-OPS-2 "its own request", judged as LP-VID-6 does: |ratio / input − 1|
+FULL_BODY_TYPE = "1"  # LP-REQ-5: type 1 keeps the input's aspect ratio (LP-VID-6)
 
 
 def latency_figures(exchanges: Sequence[Exchange]) -> str:
@@ -63,7 +66,12 @@ def client_error_arrives_in_time(exchanges: Sequence[Exchange], settings: Settin
 def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: Settings) -> str:
     """Under 8 concurrent valid requests the target MUST NOT answer with anything but 200 or the
     rate-limit responses of LP-ERR-12, and MUST stay consistent (each response belongs to its own
-    request: distinct ``request_id``s)."""
+    request: distinct ``request_id``s).
+
+    "Its own request" is also judged on the content where it can be: the video of a type 1 (full
+    body) request must have its own input image's aspect ratio (within 10 %), so a target that
+    hands one request's video to another under concurrency is caught.
+    """
     seen: dict[str, Exchange] = {}
     for exchange in exchanges:
         if exchange.status != 200 and (exchange.status, exchange.code) not in RATE_LIMIT_ANSWERS:
@@ -72,6 +80,7 @@ def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: 
                 "HTTP 200 or a rate-limit answer (429 EXCEEDING_LIMITS, 503 AI_SERVICE_FLOW_RESTRICTION)",
                 exchange=exchange,
             )
+        _video_fits_own_image(exchange)
         request_id = (exchange.envelope or {}).get("request_id")
         if isinstance(request_id, str) and request_id:
             if request_id in seen:
@@ -83,3 +92,30 @@ def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: 
             seen[request_id] = exchange
     ok = sum(1 for e in exchanges if e.status == 200)
     return f"{ok}/{len(exchanges)} answered 200; {latency_figures(exchanges)}"
+
+
+def _request_type(exchange: Exchange) -> str:
+    for part in exchange.request.parts:
+        if part.filename is None and part.name == "type":
+            return part.content.decode("utf-8", "replace")
+    return "0"  # LP-REQ-5: absent means avatar
+
+
+def _video_fits_own_image(exchange: Exchange) -> None:
+    """Fail when a type 1 success carries a video framed for another image (LP-OPS-2)."""
+    image = exchange.request.image
+    if exchange.status != 200 or _request_type(exchange) != FULL_BODY_TYPE:
+        return
+    if image is None or not image.width or not image.height:
+        return
+    probe = probe_exchange(exchange)
+    if probe is None or not probe.ok or not probe.width or not probe.height:
+        return  # no judgeable video: LP-OK-1 / LP-VID-1 say so
+    wanted, got = image.width / image.height, probe.width / probe.height
+    if abs(got / wanted - 1) > OWN_ASPECT_TOLERANCE:
+        fail(
+            f"a {probe.width}×{probe.height} video (ratio {got:.3f}) for this request's "
+            f"{image.width}×{image.height} image (ratio {wanted:.3f}): another request's video?",
+            f"each video framed from its own request's image (ratio within {OWN_ASPECT_TOLERANCE:.0%})",
+            exchange=exchange,
+        )

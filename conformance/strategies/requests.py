@@ -1,15 +1,13 @@
 """Strategies for whole requests (LP-REQ-*, LP-ERR-1 … 11): what to send and the clause it exercises.
 
 Multipart bodies are built by the client with httpx from ``parts``; only anomalies httpx cannot
-express (a file part without Content-Type although its name has a known extension) are built here
-by hand into ``raw_body``.
+express (a file part without a Content-Type header) are built here by hand into ``raw_body``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import mimetypes
 from urllib.parse import urlencode
 
 from hypothesis import strategies as st
@@ -110,7 +108,8 @@ def request_for(
     parts = tuple([image_part, *type_parts] if image_first else [*type_parts, image_part]) + tuple(fields)
     if boundary is not None:
         boundary = _safe_boundary(boundary, [p.content for p in parts])
-    hand_built = ctype is None and image.filename is not None and mimetypes.guess_type(image.filename)[0]
+    # httpx always writes a part Content-Type for files (guessed, else application/octet-stream).
+    hand_built = ctype is None and image.filename is not None
     order = f"{IMAGE_FIELD} then type" if image_first else f"type then {IMAGE_FIELD}"
     if type_value is None:
         order = f"{IMAGE_FIELD} only"

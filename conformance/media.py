@@ -223,7 +223,7 @@ def _decode(
     capped = False
     deadline = time.monotonic() + MAX_DECODE_SECONDS
     # Comparing every frame would double the cost of a full decode; an even spread sees any motion.
-    step = max(1, (stream.frames or 0) // MOTION_SAMPLES)
+    step = max(1, min(stream.frames or 0, max_frames) // MOTION_SAMPLES)
     try:
         for frame in container.decode(stream):
             if frame.width * frame.height > max_pixels:

@@ -82,10 +82,11 @@ def encode(
     pix_fmt: str = "yuv420p",
     audio: bool = False,
     options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
 ) -> bytes:
     """Encode ``count`` frames into a container in memory."""
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=fmt) as container:
+    with av.open(buffer, mode="w", format=fmt, options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.options = options or ({"preset": "ultrafast"} if codec == "libx264" else {})
@@ -128,12 +129,28 @@ def huge_y4m_header(side: int = 30000) -> bytes:
     return f"YUV4MPEG2 W{side} H{side} F25:1 Ip A1:1 C420jpeg\n".encode() + b"FRAME\n" + b"\x80" * 4096
 
 
+def _bitflipped(data: bytes) -> bytes:
+    """The video with 200 bytes inverted past its headers."""
+    damaged = bytearray(data)
+    for index in np.random.default_rng(1).integers(2000, len(data), 200):
+        damaged[index] ^= 0xFF
+    return bytes(damaged)
+
+
 @cache
 def videos() -> dict[str, bytes]:
     """Every sample, by name (192×192 portrait unless the name says otherwise)."""
     side = 192
     good = zooming(side, side)
     h264 = encode(good, count=24, fps=12, width=side, height=side)
+    fragmented = encode(
+        good,
+        count=24,
+        fps=12,
+        width=side,
+        height=side,
+        container_options={"movflags": "frag_keyframe+empty_moov"},
+    )
     return {
         "mp4_h264": h264,
         "mp4_h264_audio": encode(good, count=24, fps=12, width=side, height=side, audio=True),
@@ -168,6 +185,8 @@ def videos() -> dict[str, bytes]:
         "mp4_tiny": encode(faceless(48, 48), count=24, fps=12, width=48, height=48),
         "mp4_faceless": encode(faceless(side, side), count=24, fps=12, width=side, height=side),
         "truncated": h264[: len(h264) // 2],
+        "fragmented_truncated": fragmented[: len(fragmented) // 2],
+        "bitflipped": _bitflipped(h264),
         "png": png_bytes(),
         "random": np.random.default_rng(6).integers(0, 256, 20000, dtype=np.uint8).tobytes(),
         "huge_png": huge_png_header(),

@@ -76,6 +76,7 @@ CASES: list[tuple[str, str | Callable[[], str], str | None, tuple[int, int], set
     ("square video 17 % off a full body", "mp4_h264", "1", (600, 512), {"LP-VID-6"}),
     ("faceless avatar", "mp4_faceless", "0", SQUARE, {"LP-VID-6"}),
     ("truncated MP4", "truncated", "0", SQUARE, {"LP-VID-1"}),
+    ("fragmented MP4 cut in the middle", "fragmented_truncated", "0", SQUARE, {"LP-VID-1"}),
     ("a PNG", "png", "0", SQUARE, {"LP-VID-1"}),
     ("random bytes", "random", "0", SQUARE, {"LP-VID-1"}),
     ("huge PNG header", "huge_png", "0", SQUARE, {"LP-VID-1"}),

@@ -1,0 +1,136 @@
+"""``livephoto-conformance``: a thin command-line front. Each subcommand registers itself with
+``add_<name>_parser(subparsers)`` and runs with ``run_<name>(args) -> int``; heavy modules are
+imported lazily so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+Runner = Callable[[argparse.Namespace], int]
+
+EDITIONS = ("2025-09", "2026-01")  # the dated editions of SPEC §0 a server can implement
+DEFAULT_PORT = 8080
+
+
+def _fault(text: str) -> str:
+    from conformance.mock.faults import parse_fault
+
+    try:
+        parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0..65535, got {text!r}")
+    return int(text)
+
+
+def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``serve``: run the reference server."""
+    parser = subparsers.add_parser("serve", help="run the reference server (a faithful Live Photos API)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="0 picks a free port (default 8080)")
+    parser.add_argument(
+        "--api-key", action="append", default=[], metavar="KEY", help="an accepted key (repeatable)"
+    )
+    parser.add_argument(
+        "--edition", choices=EDITIONS, default="2026-01", help="status table (default 2026-01)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the animation (default 0)")
+    parser.add_argument("--faults", action="store_true", help="honour the x-livephoto-fault request header")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        type=_fault,
+        default=[],
+        metavar="STATE",
+        help="server-wide fault: rate-limit, credits, server-error[:502|503|504], latency:S, retired",
+    )
+    parser.add_argument("--latency", type=_non_negative, default=0.0, metavar="S", help="delay every answer")
+    parser.add_argument("--mutant", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="info",
+        help="server log level; the JSON access log is at info (default info)",
+    )
+    parser.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; print ``listening on URL`` once the socket listens."""
+    import uvicorn
+
+    from conformance.contract import Edition
+    from conformance.mock.app import create_app
+    from conformance.mock.config import ServerConfig
+    from conformance.settings import REFERENCE_API_KEY
+
+    config = ServerConfig(
+        api_keys=tuple(args.api_key) or (REFERENCE_API_KEY,),
+        edition=Edition(args.edition),
+        seed=args.seed,
+        faults=tuple(args.fault),
+        allow_fault_header=args.faults,
+        latency=args.latency,
+        mutants=tuple(args.mutant),
+    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+            await super().startup(sockets)
+            if self.servers and not self.should_exit:
+                port = self.servers[0].sockets[0].getsockname()[1]
+                print(f"listening on http://{args.host}:{port}", flush=True)
+
+    uv_config = uvicorn.Config(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="off",
+    )
+    try:
+        Server(uv_config).run()
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [add_serve_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="livephoto-conformance", description="Conformance tools for the Live Photos API."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``livephoto-conformance`` console script."""
+    args = build_parser().parse_args(argv)
+    run: Runner = args.run
+    return run(args)

@@ -1,0 +1,165 @@
+"""The reference server's ASGI app: one endpoint, the envelope on every answer (SPEC §1–§7).
+
+A request passes through three stages: ``handle(request) -> Outcome`` decides, ``render(outcome)``
+builds the response, and ``_respond`` logs it. A later mutant layer can wrap either stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from conformance.contract import Edition
+from conformance.faces import detect_faces
+from conformance.mock import faults as fault_mod
+from conformance.mock.animate import animate
+from conformance.mock.config import ServerConfig
+from conformance.mock.envelope import Outcome, envelope, error, new_request_id, success
+from conformance.mock.images import ImageRejected, load_image
+from conformance.mock.upload import UploadRejected, check_content_length, check_content_type, read_upload
+
+ENDPOINT = "/api/portrait/effects/live-photo"  # LP-REQ-1
+KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
+VALID_TYPES = ("0", "1")  # LP-REQ-5: exactly these strings
+GENERIC_FAILURE = "The service failed to process the request. Please try again later."  # LP-SEC-2
+
+access_log = logging.getLogger("livephoto.access")
+error_log = logging.getLogger("livephoto.server")
+
+
+def _authenticate(request: Request, config: ServerConfig) -> Outcome | None:
+    """LP-ERR-1/-2: missing or empty key → ERROR_APPLICATIONS_NOT_EXISTS; unknown → ERROR_USER_NOT_EXISTS."""
+    key = request.headers.get(KEY_HEADER)
+    if key is None or not key.strip():
+        return error(
+            "ERROR_APPLICATIONS_NOT_EXISTS", "The ailabapi-api-key header is required.", config.edition
+        )
+    if key not in config.api_keys:
+        return error("ERROR_USER_NOT_EXISTS", "The API key is not valid.", config.edition)
+    return None
+
+
+def _faults(request: Request, config: ServerConfig) -> list[fault_mod.Fault]:
+    found = [fault_mod.parse_fault(text) for text in config.faults]
+    header = request.headers.get(fault_mod.FAULT_HEADER)
+    if config.allow_fault_header and header:
+        found += fault_mod.parse_faults(header)
+    return found
+
+
+def _process(image: bytes, video_type: int, seed: int, edition: Edition) -> Outcome:
+    """The CPU-bound stages (decode → minimum size → face → animate), run in the thread pool."""
+    try:
+        pixels = load_image(image)
+    except ImageRejected as exc:
+        return error(exc.code, exc.message, edition)
+    faces = detect_faces(pixels)
+    if not faces:
+        return error("ERROR_NO_FACE_IN_FILE", "No human face was detected in the image.", edition)
+    video = animate(pixels, faces[0], video_type, seed)
+    return success(base64.b64encode(video).decode("ascii"))
+
+
+async def handle(request: Request, config: ServerConfig) -> Outcome:
+    """Decide the outcome of one request in the order auth → faults → content type → bounded body →
+    image_target → type → image checks → face → animation."""
+    denied = _authenticate(request, config)
+    if denied is not None:
+        return denied
+    try:
+        faults = _faults(request, config)
+    except ValueError as exc:
+        return error("ERROR_INVALID_PARAMETER", str(exc), config.edition)
+    delay = config.latency + fault_mod.latency_of(faults)
+    if delay:
+        await asyncio.sleep(delay)
+    forced = fault_mod.fault_outcome(faults, config.edition)
+    if forced is not None:
+        return forced
+    try:
+        boundary = check_content_type(request.headers.get("content-type", ""))
+        check_content_length(request.headers.get("content-length"))
+        upload = await read_upload(request.stream(), boundary)
+    except UploadRejected as exc:
+        return error(exc.code, exc.message, config.edition)
+    if upload.image is None or not upload.image_is_file:
+        what = "is missing" if upload.image is None else "must be a file part (with a filename)"
+        return error("MISSING_PARAMETERS", f"image_target {what}.", config.edition)
+    if not upload.image:
+        return error("PARAMETERS_CANNOT_EMPTY", "image_target is an empty file.", config.edition)
+    type_value = "0" if upload.type_value is None else upload.type_value
+    if type_value not in VALID_TYPES:
+        shown = type_value if len(type_value) <= 20 else type_value[:20] + "…"
+        return error("ERROR_INVALID_PARAMETER", f"type must be 0 or 1, got {shown!r}.", config.edition)
+    return await run_in_threadpool(_process, upload.image, int(type_value), config.seed, config.edition)
+
+
+def render(outcome: Outcome, request_id: str) -> Response:
+    """The JSON response for an outcome (LP-ENV-1: application/json on every answer)."""
+    return JSONResponse(envelope(outcome, request_id), status_code=outcome.status, headers=outcome.headers)
+
+
+def _respond(request: Request, outcome: Outcome, started: float) -> Response:
+    request_id = new_request_id()
+    response = render(outcome, request_id)
+    line = {
+        "request_id": request_id,
+        "method": request.method,
+        "path": request.url.path,
+        "status": outcome.status,
+        "code": outcome.code,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    access_log.info(json.dumps(line))
+    return response
+
+
+def create_app(config: ServerConfig | None = None) -> Starlette:
+    """The reference server as an ASGI app (``ServerConfig()`` when none is given)."""
+    config = config or ServerConfig()
+
+    async def live_photo(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            outcome = await handle(request, config)
+        except Exception:  # LP-SEC-2: a generic message, the details only in the server log
+            error_log.exception("unexpected failure")
+            outcome = error("SERVICE_INTERNAL_ERROR", GENERIC_FAILURE, config.edition)
+        return _respond(request, outcome, started)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        started = time.perf_counter()
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 405:  # LP-ERR-11, D-2: 405 ERROR_ILLEGAL_OPERATION in both editions
+            outcome = error(
+                "ERROR_ILLEGAL_OPERATION",
+                f"{request.method} is not allowed here; use POST.",
+                config.edition,
+                {"Allow": "POST"},
+            )
+        elif status == 404:
+            outcome = error("ERROR_RESOURCE_NOT_FOUND", f"No resource at {request.url.path}.", config.edition)
+        else:
+            outcome = error("SERVICE_INTERNAL_ERROR", GENERIC_FAILURE, config.edition)
+        return _respond(request, outcome, started)
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        error_log.error("unexpected failure outside the endpoint: %s", type(exc).__name__)
+        return await http_error(request, exc)
+
+    handlers: dict[Any, Any] = {HTTPException: http_error, Exception: crash}
+    app = Starlette(routes=[Route(ENDPOINT, live_photo, methods=["POST"])], exception_handlers=handlers)
+    app.router.redirect_slashes = False  # a trailing slash is a 404 envelope, not a bare redirect
+    app.state.config = config
+    return app

@@ -1,0 +1,182 @@
+"""Run the reference server on a real socket: in a background thread or in a subprocess."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from conformance.mock.app import create_app
+from conformance.mock.config import ServerConfig
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 30.0  # seconds to wait for the server to listen
+READY_PREFIX = "listening on "
+
+
+class ServerThread:
+    """uvicorn in a background thread on 127.0.0.1 and a free port; a context manager.
+
+    An exception in the server thread is re-raised by ``__enter__`` (start-up) or ``stop``.
+    """
+
+    def __init__(self, config: ServerConfig | None = None, *, host: str = HOST, port: int = 0) -> None:
+        uv_config = uvicorn.Config(
+            create_app(config or ServerConfig()),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(target=self._run, name="livephoto-reference-server", daemon=True)
+        self._error: BaseException | None = None
+        self._host = host
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except BaseException as exc:  # surfaced to the caller by start()/stop()
+            self._error = exc
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321``."""
+        sockets = self._server.servers[0].sockets if self._server.servers else []
+        if not sockets:
+            raise RuntimeError("the reference server is not running")
+        return f"http://{self._host}:{sockets[0].getsockname()[1]}"
+
+    def start(self) -> ServerThread:
+        """Start and wait until the socket listens."""
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the reference server did not start: {self._error or 'timeout'}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and join its thread; re-raise an error the thread hit."""
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=START_TIMEOUT)
+        error, self._error = self._error, None
+        if error is not None and not isinstance(error, SystemExit):
+            raise RuntimeError(f"the reference server thread failed: {error!r}") from error
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def config_to_args(config: ServerConfig) -> list[str]:
+    """The ``serve`` command-line options that reproduce a configuration."""
+    args = ["--edition", config.edition.value, "--seed", str(config.seed), "--latency", str(config.latency)]
+    for key in config.api_keys:
+        args += ["--api-key", key]
+    for fault in config.faults:
+        args += ["--fault", fault]
+    for mutant in config.mutants:
+        args += ["--mutant", mutant]
+    if config.allow_fault_header:
+        args.append("--faults")
+    return args
+
+
+class RunningServer:
+    """A reference server in a subprocess (``python -m conformance.mock``); a context manager."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, log: tempfile._TemporaryFileWrapper[str]):
+        self.process = process
+        self.url = url
+        self._log = log
+
+    @property
+    def pid(self) -> int:
+        """The server process id."""
+        return self.process.pid
+
+    def stop(self) -> None:
+        """Terminate the process (kill it if it does not exit within 5 s)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self._log.close()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_server_process(
+    config: ServerConfig | None = None, *, timeout: float = START_TIMEOUT
+) -> RunningServer:
+    """Start ``python -m conformance.mock serve`` on a free port and wait until it prints its URL."""
+    config = config or ServerConfig()
+    log = tempfile.NamedTemporaryFile("w+", prefix="livephoto-server-", suffix=".log")  # noqa: SIM115
+    command = [
+        sys.executable,
+        "-m",
+        "conformance.mock",
+        "--host",
+        HOST,
+        "--port",
+        "0",
+        *config_to_args(config),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    found: list[str] = []
+
+    def wait_for_url() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith(READY_PREFIX) and not found:
+                found.append(line[len(READY_PREFIX) :].strip())
+        # keep draining stdout until the process ends so it never blocks on a full pipe
+
+    reader = threading.Thread(target=wait_for_url, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while not found and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not found:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.terminate()
+            process.wait(timeout=5)
+        log.seek(0)
+        tail = log.read()[-2000:]
+        log.close()
+        why = (
+            f"exited with {process.returncode}"
+            if process.returncode is not None
+            else f"no URL within {timeout:g} s"
+        )
+        raise RuntimeError(f"the reference server process did not come up ({why}):\n{tail}")
+    return RunningServer(process, found[0], log)

@@ -13,7 +13,7 @@ import jinja2
 
 from conformance.redact import Redactor
 from conformance.reports.model import RunReport
-from conformance.spec import FAMILIES
+from conformance.spec import FAMILIES, Level
 
 TEMPLATE = "report.html.j2"
 MAX_EMBED_VIDEO_BYTES = 4 * 1024 * 1024  # beyond this a video is linked by path, not embedded
@@ -109,6 +109,8 @@ def render_html(
         failure_videos[clause.id] = [
             embed_video(p, Path(p).name, max_bytes=max_video_bytes, redactor=redactor) for p in paths
         ]
+    gate = Level(report.level).rank
+    below_gate = {c.id for c in report.failed if c.failed_level and Level(c.failed_level).rank > gate}
     score = report.should_score
     page = (
         _environment()
@@ -116,6 +118,7 @@ def render_html(
         .render(
             report=report,
             families=_families(report),
+            below_gate=below_gate,
             samples=samples,
             failure_videos=failure_videos,
             score_text="n/a" if score is None else f"{score:g}%",

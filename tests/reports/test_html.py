@@ -153,3 +153,12 @@ def test_errors_metrics_and_config_are_shown() -> None:
     assert "&#34;p95_ms&#34;: 812.5" in page
     assert "&#34;api_key&#34;: &#34;***&#34;" in page
     assert ">Not compatible<" in page
+
+
+def test_should_failures_below_the_gate_are_marked(broken_report: RunReport) -> None:
+    page = render_html(broken_report)
+    tiles = re.findall(r'<a class="tile ([^"]+)"[^>]*data-clause="([^"]+)"', page)
+    marked = sorted(clause for classes, clause in tiles if "below-gate" in classes)
+    assert marked == ["LP-VID-3"]
+    broken_report.level = "SHOULD"
+    assert "tile v-fail below-gate" not in render_html(broken_report)

@@ -17,6 +17,7 @@ from conformance.spec import FAMILIES, Level
 
 TEMPLATE = "report.html.j2"
 MAX_EMBED_VIDEO_BYTES = 4 * 1024 * 1024  # beyond this a video is linked by path, not embedded
+MAX_FAILURES_SHOWN = 5  # failing checks with full evidence per clause; the JSON report has all
 VIDEO_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
@@ -119,6 +120,7 @@ def render_html(
             report=report,
             families=_families(report),
             below_gate=below_gate,
+            max_failures_shown=MAX_FAILURES_SHOWN,
             samples=samples,
             failure_videos=failure_videos,
             score_text="n/a" if score is None else f"{score:g}%",

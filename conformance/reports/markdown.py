@@ -12,6 +12,7 @@ from conformance.reports.model import RunReport
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_CELL_CHARS = 200  # a table cell longer than this is cut: the JSON report has the full text
+MAX_CURLS_PER_CLAUSE = 3  # reproductions shown per failed clause; the JSON report has them all
 ICONS = {"pass": "✅", "info": "ℹ️", "skipped": "⏭️", "fail": "❌", "error": "💥"}
 
 
@@ -73,10 +74,12 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
         curls = list(dict.fromkeys(c.evidence.get("curl", "") for c in clause.failures))
         curls = [c for c in curls if c]
         if curls:
+            more = len(curls) - MAX_CURLS_PER_CLAUSE
             lines += [
                 f"<details><summary>Reproduce {clause.id}</summary>",
                 "",
-                fenced("\n".join(curls), "sh"),
+                fenced("\n".join(curls[:MAX_CURLS_PER_CLAUSE]), "sh"),
+                *(["", f"… and {more} more in the JSON report."] if more > 0 else []),
                 "",
                 "</details>",
             ]

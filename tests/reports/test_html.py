@@ -162,3 +162,13 @@ def test_should_failures_below_the_gate_are_marked(broken_report: RunReport) -> 
     assert marked == ["LP-VID-3"]
     broken_report.level = "SHOULD"
     assert "tile v-fail below-gate" not in render_html(broken_report)
+
+
+def test_many_failing_exchanges_are_summarised() -> None:
+    from conformance.reports.html import MAX_FAILURES_SHOWN
+
+    many = [failing("LP-ENV-5", f"exchange {i} lacks error_msg") for i in range(MAX_FAILURES_SHOWN + 7)]
+    results = [r for r in all_passing() if r.clause != "LP-ENV-5"] + many
+    page = render_html(build(results))
+    assert page.count('<div class="check">') == MAX_FAILURES_SHOWN
+    assert "… and 7 more failing exchanges of this clause" in page

@@ -68,3 +68,18 @@ def test_write_and_step_summary_append(tmp_path: Path, broken_report: RunReport)
 
 def test_no_step_summary_without_the_variable(broken_report: RunReport) -> None:
     assert append_step_summary(broken_report, {}) is None
+
+
+def test_reproductions_are_capped_per_clause() -> None:
+    from conformance.reports.markdown import MAX_CURLS_PER_CLAUSE
+    from tests.reports.conftest import failing
+
+    many = []
+    for i in range(MAX_CURLS_PER_CLAUSE + 2):
+        check = failing("LP-ENV-5", f"exchange {i}")
+        check.evidence["curl"] += f" # {i}"
+        many.append(check)
+    results = [r for r in all_passing() if r.clause != "LP-ENV-5"] + many
+    text = render_markdown(build(results))
+    assert text.count("curl -X POST") == MAX_CURLS_PER_CLAUSE
+    assert "… and 2 more in the JSON report." in text

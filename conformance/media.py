@@ -33,7 +33,7 @@ FIRST_FRAME_SIDE = 480
 
 # Every frame is still parsed and reconstructed (a corrupt stream still fails), but the in-loop
 # deblocking filter is skipped: ~20 % faster, and a smoothing filter changes no verdict here.
-# Frame threading is left off: on a loaded 2-core machine it measured slower, not faster.
+# Frame threading is left off: on the shared 2-core machine it measured no faster.
 DECODER_OPTIONS = {"skip_loop_filter": "all"}
 
 _ALPHABET_ERROR = re.compile(r"[^A-Za-z0-9+/=]")  # RFC 4648 §4 alphabet and its pad character

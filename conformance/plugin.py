@@ -396,8 +396,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Collect results (from this process or an xdist worker) before JUnit sees the report."""
     config = _CONFIG.get("config")
-    if config is None or results_key not in config.stash:
-        return
+    if config is None or results_key not in config.stash or hasattr(config, "workerinput"):
+        return  # an xdist worker forwards the results to the controller untouched
     kept = []
     for name, value in report.user_properties:
         if name == RESULTS_PROPERTY:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -101,10 +100,17 @@ def config_to_args(config: ServerConfig) -> list[str]:
 class RunningServer:
     """A reference server in a subprocess (``python -m conformance.mock``); a context manager."""
 
-    def __init__(self, process: subprocess.Popen[str], url: str, log: tempfile._TemporaryFileWrapper[str]):
+    def __init__(
+        self,
+        process: subprocess.Popen[str],
+        url: str,
+        log: tempfile._TemporaryFileWrapper[str],
+        reader: threading.Thread | None = None,
+    ) -> None:
         self.process = process
         self.url = url
         self._log = log
+        self._reader = reader
 
     @property
     def pid(self) -> int:
@@ -120,6 +126,8 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
         if self.process.stdout:
             self.process.stdout.close()
         self._log.close()
@@ -167,9 +175,16 @@ def start_server_process(
     while not found and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     if not found:
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        if process.poll() is None:
             process.terminate()
+        try:
             process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        if process.stdout:
+            process.stdout.close()
         log.seek(0)
         tail = log.read()[-2000:]
         log.close()
@@ -179,4 +194,4 @@ def start_server_process(
             else f"no URL within {timeout:g} s"
         )
         raise RuntimeError(f"the reference server process did not come up ({why}):\n{tail}")
-    return RunningServer(process, found[0], log)
+    return RunningServer(process, found[0], log, reader)

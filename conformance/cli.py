@@ -115,7 +115,12 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [add_serve_parser]
+from conformance.load.cli import add_load_parser  # noqa: E402 - argparse only; the profile loads lazily
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    add_serve_parser,
+    add_load_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -100,7 +100,7 @@ def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         default="127.0.0.1",
         help="interface the master listens on (default 127.0.0.1; 0.0.0.0 for workers on other machines)",
     )
-    parser.set_defaults(handler=run_load)
+    parser.set_defaults(run=run_load)
 
 
 def _error(message: str) -> int:
@@ -222,4 +222,4 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="livephoto-conformance")
     add_load_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["load", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.handler(args))
+    return int(args.run(args))

@@ -147,8 +147,10 @@ def success_and_error_are_not_mixed(exchange: Exchange, settings: Settings) -> N
     error_code = envelope.get("error_code")
     detail = envelope.get("error_detail")
     code = detail.get("code") if isinstance(detail, dict) else None
+    if not isinstance(error_code, int) or isinstance(error_code, bool):
+        error_code = None  # a mistyped error_code is LP-ENV-3's to judge
     if exchange.status == 200:
-        if error_code != 0:
+        if error_code not in (0, None):
             fail(f"HTTP 200 with error_code {error_code!r}", "error_code 0 on HTTP 200")
         if code:
             fail(f"HTTP 200 with error_detail.code {code!r}", 'error_detail.code "" on HTTP 200')

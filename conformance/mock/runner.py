@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -26,9 +27,17 @@ class ServerThread:
     An exception in the server thread is re-raised by ``__enter__`` (start-up) or ``stop``.
     """
 
-    def __init__(self, config: ServerConfig | None = None, *, host: str = HOST, port: int = 0) -> None:
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        host: str = HOST,
+        port: int = 0,
+        app: Any = None,
+    ) -> None:
+        """``app`` serves another ASGI app (a broken server in a test) instead of the reference one."""
         uv_config = uvicorn.Config(
-            create_app(config or ServerConfig()),
+            app if app is not None else create_app(config or ServerConfig()),
             host=host,
             port=port,
             log_level="warning",

@@ -58,7 +58,7 @@ CASES = [
     (
         "error_code as string",
         exchange(body=mutate(success_body(), "error_code", "0")),
-        {"error_code_matches_http_status": "LP-ENV-3", "success_and_error_are_not_mixed": "LP-ENV-6"},
+        {"error_code_matches_http_status": "LP-ENV-3"},
     ),
     (
         "error_code 400 on a 422",

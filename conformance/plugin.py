@@ -24,7 +24,7 @@ from conformance.client import ClientSettings, TargetClient, TargetUnreachable, 
 from conformance.contract import Edition
 from conformance.exchange import ApiRequest
 from conformance.redact import Redactor
-from conformance.reports.model import CheckResult, RunReport, aggregate
+from conformance.reports.model import CheckResult, RunReport, Sample, aggregate
 from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
 from conformance.spec import FAMILIES, Level, catalogue
 from conformance.verdicts import Violation
@@ -191,7 +191,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = settings.with_changes(seed=seed)
     config.stash[settings_key] = settings
     config.stash[results_key] = []
-    config.stash[state_key] = {"started_at": _now(), "retired": False}
+    config.stash[state_key] = {"started_at": _now(), "retired": False, "samples": []}
     if workerinput is None:
         _preflight(config, settings)
 
@@ -339,10 +339,28 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
             exchange = client.send(api_request)
         except TargetUnreachable as exc:
             pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
-        raise_violations(recorder.judge(exchange, expect=expect), livephoto_settings)
+        violations = recorder.judge(exchange, expect=expect)
+        if expect == "success" and not violations:
+            _keep_sample(recorder, exchange, livephoto_settings)
+        raise_violations(violations, livephoto_settings)
         return exchange
 
     return send_and_judge
+
+
+SAMPLES_PER_TEST = 1  # success videos kept for the HTML report, per test
+
+
+def _keep_sample(recorder: Recorder, exchange: Any, settings: Settings) -> None:
+    """Save one good success video per test so the HTML report can play it."""
+    if len(recorder.samples) >= SAMPLES_PER_TEST or not exchange.video_b64:
+        return
+    from conformance.media import decode_base64_strict, save_video
+
+    path = save_video(
+        decode_base64_strict(exchange.video_b64), settings.artefacts_dir / "samples", "success"
+    )
+    recorder.samples.append((str(path), exchange.request.description))
 
 
 @pytest.fixture
@@ -387,9 +405,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("clause", clause))
             report.user_properties.append(("level", catalogue()[clause].level.value))
     rec = item.stash.get(recorder_key, None)
-    if rec is not None and rec.results:
-        payload = json.dumps([asdict(r) for r in rec.results])
-        report.user_properties.append((RESULTS_PROPERTY, payload))
+    if rec is not None and (rec.results or rec.samples):
+        payload = {"results": [asdict(r) for r in rec.results], "samples": rec.samples}
+        report.user_properties.append((RESULTS_PROPERTY, json.dumps(payload)))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -401,7 +419,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     kept = []
     for name, value in report.user_properties:
         if name == RESULTS_PROPERTY:
-            config.stash[results_key].extend(CheckResult(**r) for r in json.loads(value))
+            payload = json.loads(value)
+            config.stash[results_key].extend(CheckResult(**r) for r in payload["results"])
+            config.stash[state_key]["samples"].extend(payload["samples"])
         else:
             kept.append((name, value))
     report.user_properties[:] = kept
@@ -433,6 +453,7 @@ def _build_report(config: pytest.Config) -> RunReport | None:
         started_at=config.stash[state_key]["started_at"],
         finished_at=_now(),
         config=settings.redacted(),
+        samples=[Sample(path, caption) for path, caption in config.stash[state_key]["samples"][:6]],
     )
 
 

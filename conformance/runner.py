@@ -99,6 +99,7 @@ class Recorder:
     selected: frozenset[str] | None = None
     results: list[CheckResult] = field(default_factory=list)
     nodeid: str = ""
+    samples: list[tuple[str, str]] = field(default_factory=list)  # (video path, caption)
 
     def run(self, check: CheckFunc, *args: Any) -> Violation | None:
         """Run one check on its arguments (exchanges) and record the outcome.

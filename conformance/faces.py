@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,14 +57,14 @@ def _classifier() -> cv2.CascadeClassifier:
 
 def detect_faces(pixels: NDArray[np.uint8]) -> list[Face]:
     """Faces in an RGB, RGBA or grayscale image array, largest first."""
-    gray = pixels
+    gray: Any = pixels
     if pixels.ndim == 3:
         code = cv2.COLOR_RGBA2GRAY if pixels.shape[2] == 4 else cv2.COLOR_RGB2GRAY
         gray = cv2.cvtColor(pixels, code)
     height, width = gray.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
     if scale < 1.0:
-        gray = cv2.resize(gray, (round(width * scale), round(height * scale)), cv2.INTER_AREA)
+        gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     found = _classifier().detectMultiScale(
         gray, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, minSize=(MIN_FACE, MIN_FACE)
     )

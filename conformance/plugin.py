@@ -164,7 +164,7 @@ def _register_hypothesis_profiles(config: pytest.Config, settings: Settings) -> 
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is None:
         seed = random.randrange(2**32)
-        core.global_force_seed = seed  # type: ignore[attr-defined]
+        core.global_force_seed = seed  # type: ignore[assignment]
     return int(seed)
 
 
@@ -268,7 +268,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selected = _selected_clauses(settings) if settings else None
     if selected is None:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         clauses = {c for mark in item.iter_markers("clause") for c in mark.args}
         (keep if not clauses or clauses & selected else drop).append(item)
@@ -357,9 +358,7 @@ def _keep_sample(recorder: Recorder, exchange: Any, settings: Settings) -> None:
         return
     from conformance.media import decode_base64_strict, save_video
 
-    path = save_video(
-        decode_base64_strict(exchange.video_b64), settings.artefacts_dir / "samples", "success"
-    )
+    path = save_video(decode_base64_strict(exchange.video_b64), settings.artefacts_dir / "samples", "success")
     recorder.samples.append((str(path), exchange.request.description))
 
 
@@ -394,7 +393,7 @@ def _gates(violation: Violation, settings: Settings) -> bool:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """Attach the test's check results (and clause ids for JUnit) to its report."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
@@ -419,7 +418,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     kept = []
     for name, value in report.user_properties:
         if name == RESULTS_PROPERTY:
-            payload = json.loads(value)
+            payload = json.loads(str(value))
             config.stash[results_key].extend(CheckResult(**r) for r in payload["results"])
             config.stash[state_key]["samples"].extend(payload["samples"])
         else:
@@ -441,8 +440,9 @@ def _build_report(config: pytest.Config) -> RunReport | None:
     if settings is None or getattr(config, "workerinput", None) is not None:
         return None
     selected = _selected_clauses(settings)
+    results: list[CheckResult] = config.stash[results_key]
     return aggregate(
-        config.stash[results_key],
+        results,
         clauses=sorted(selected) if selected else None,
         kind="suite",
         suite_version=__version__,

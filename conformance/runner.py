@@ -66,7 +66,7 @@ def failure_checks(clause: str) -> tuple[CheckFunc, ...]:
         extra = (request.image_target_is_required,)
     elif clause == "LP-ERR-5":
         extra = (request.invalid_type_is_refused,)
-    return (*errors.FAILURE_CHECKS[clause], errors.client_error_is_never_5xx, *extra)  # type: ignore[misc]
+    return (*errors.FAILURE_CHECKS[clause], errors.client_error_is_never_5xx, *extra)
 
 
 def plan(exchange: Exchange, *, expect: str | None) -> list[CheckFunc]:

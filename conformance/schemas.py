@@ -72,7 +72,7 @@ def _describe(error: ValidationError) -> str:
         # The instance can be megabytes of base64: show its start, not all of it.
         start = error.instance[:40] + ("…" if len(error.instance) > 40 else "")
         return f"{start!r} does not match {error.validator_value!r}"
-    message = error.message
+    message = str(error.message)
     return message if len(message) <= 200 else message[:200] + "…"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.contract import (
     Edition,
@@ -119,7 +121,7 @@ def uses_listed_code(exchange: Exchange, settings: Settings, clause: str) -> Non
         fail(f"code {_code(exchange)}", f"one of {', '.join(sorted(codes))}")
 
 
-def _clause_checks(clause: str, must_doc: str, should_doc: str) -> tuple[object, ...]:
+def _clause_checks(clause: str, must_doc: str, should_doc: str) -> tuple[Callable[..., Any], ...]:
     """Register the MUST check of one §5 failure clause, and its SHOULD check if it lists codes."""
     slug = clause.lower().replace("-", "_")
 

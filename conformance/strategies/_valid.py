@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -42,6 +42,7 @@ EXTENSIONS = {
     "BMP": (".bmp", ".BMP", ""),
 }
 STEMS = ("photo", "IMG_0001", "portrait", "selfie-2024")
+SIZE_TIERS = ("small", "small", "medium", "large", "limit")  # sampled: small twice as often
 PNG_MODES = ("RGB", "RGBA", "P", "L", "RGB;16", "RGBA;16")
 _BYTES_PER_PIXEL = {"BMP": 4, "PNG": 8, "JPEG": 0}  # worst case of the format's variants; 0 = no cap
 
@@ -195,9 +196,14 @@ def _valid_image(
     fmt = draw(st.sampled_from(formats))
     hi = _budget_side(fmt, max_bytes, max_side)
     lo = max(min_side, SMALLEST_FACE_FRAME)
-    # Bias towards modest sizes (speed) while still reaching the limit; shrinks to the smallest.
-    long_side = draw(st.one_of(st.integers(lo, max(lo, min(hi, 768))), st.integers(lo, max(lo, hi))))
-    long_side = min(long_side, hi)
+    # Size tiers cap the long side: mostly modest (speed), yet the format's limit is reached. The
+    # tier only sets the upper bound, so the side itself shrinks towards lo in every tier.
+    tier = draw(st.sampled_from(SIZE_TIERS))
+    hi = max(lo, hi)
+    if tier == "limit":
+        long_side = hi
+    else:
+        long_side = draw(st.integers(lo, max(lo, min(hi, {"small": 640, "medium": 1600, "large": hi}[tier]))))
     room = _max_scene_long(long_side)
     frame = draw(st.sampled_from(framing))
     margin = draw(st.integers(15, max(15, min(240, int((room - FACE_BOX[2]) / 2)))))
@@ -218,6 +224,14 @@ def _valid_image(
         angle=draw(st.integers(-8, 8)),
         brightness=draw(st.integers(-25, 25)),
     )
+    # The short side must reach min_side too: grow the image, or square the crop when that cannot fit.
+    width, height = _scene_size(scene)
+    need = math.ceil(min_side * max(width, height) / min(width, height))
+    if need > hi:
+        scene = replace(scene, margin=min(scene.margin, FACE_BOX[1]), pad=0.0)  # margin ≤ 66: square crop
+        frame = "portrait (frame too small to pad)" if frame != "portrait" else frame
+        need = min_side
+    long_side = max(long_side, need)
     variant = {**draw(_variants(fmt)), "max_bytes": max_bytes}
     ext = draw(st.sampled_from(EXTENSIONS[fmt]))
     filename = draw(st.sampled_from(STEMS)) + ext

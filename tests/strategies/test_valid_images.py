@@ -49,14 +49,12 @@ def test_png_variants_decode_and_have_a_face(sample: ImageSample) -> None:
     check_valid(sample, max_side=700)
 
 
-@settings(FAST, max_examples=15)
-@given(valid_images(formats=("JPEG",), min_side=3000, framing=("full-body",), max_bytes=2 * 1024 * 1024))
-def test_big_full_body_images_keep_the_face_and_the_byte_limit(sample: ImageSample) -> None:
+@settings(FAST, max_examples=6)
+@given(valid_images(formats=("JPEG",), min_side=2000, framing=("full-body",), max_bytes=2 * 1024 * 1024))
+def test_big_full_body_images_keep_the_face_and_the_limits(sample: ImageSample) -> None:
     check_valid(sample, max_bytes=2 * 1024 * 1024)
-    assert (
-        min(sample.info.width, sample.info.height) >= 3000
-        or max(sample.info.width, sample.info.height) >= 3000
-    )
+    assert min(sample.info.width, sample.info.height) >= 2000
+    assert "full-body" in sample.description or "too small to pad" in sample.description
 
 
 @pytest.mark.parametrize(

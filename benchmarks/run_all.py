@@ -1,0 +1,117 @@
+"""Run every benchmark script in this folder, one after the other, and collect their figures.
+
+Run on demand: ``.venv/bin/python benchmarks/run_all.py [--only NAME ...] [--timeout S]``. Each
+script runs in its own process (so one's imports and threads do not skew the next) with a time
+limit; every line it prints that carries a number is a figure. The figures go to
+``benchmarks/RESULTS.md`` as one Markdown table, with the machine and the date above it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+DEFAULT_TIMEOUT = 600  # s per script: a stuck benchmark does not hold the others up forever
+_FIGURE = re.compile(r"\d")
+_RULE = re.compile(r"^[\s\-=|:+]*$")  # table rules and separators printed by some scripts
+
+
+def scripts(only: list[str] | None = None) -> list[Path]:
+    """The benchmark scripts present (this one excluded), by name, filtered by ``only``."""
+    found = sorted(
+        p for p in HERE.glob("*.py") if p.name != Path(__file__).name and not p.name.startswith("_")
+    )
+    if only:
+        found = [p for p in found if p.stem in only]
+    return found
+
+
+def figures(output: str) -> list[str]:
+    """The lines of a script's output that carry a figure (a number), stripped."""
+    lines = [line.strip() for line in output.splitlines()]
+    return [line for line in lines if line and _FIGURE.search(line) and not _RULE.match(line)]
+
+
+def run(script: Path, timeout: float) -> tuple[str, float, list[str]]:
+    """Run one script; its status, wall time and figures."""
+    started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=HERE.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        partial = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return f"timed out after {timeout:g} s", time.perf_counter() - started, figures(partial)
+    status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
+    found = figures(done.stdout)
+    if done.returncode != 0 and done.stderr.strip():
+        found.append("error: " + done.stderr.strip().splitlines()[-1])
+    return status, time.perf_counter() - started, found
+
+
+def cell(text: str) -> str:
+    """Text made safe for one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def render(rows: list[tuple[str, str, float, list[str]]]) -> str:
+    """The RESULTS.md text."""
+    cpu = platform.processor() or platform.machine()
+    head = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, by `.venv/bin/python benchmarks/run_all.py`. Each script ran "
+        "alone, one after the other; the figures are the lines each printed. Re-run to refresh.",
+        "",
+        "| benchmark | status | wall (s) | figure |",
+        "|---|---|---:|---|",
+    ]
+    body = []
+    for name, status, wall, found in rows:
+        lines = found or ["(no figure printed)"]
+        for index, line in enumerate(lines):
+            first = index == 0
+            body.append(
+                f"| {f'`{name}`' if first else ''} | {status if first else ''} | "
+                f"{f'{wall:.1f}' if first else ''} | {cell(line)} |"
+            )
+    return "\n".join(head + body) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scripts, print progress, write RESULTS.md; 1 when a script failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None, help="script names (without .py) to run")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per script")
+    parser.add_argument("-o", "--output", type=Path, default=RESULTS, help="the Markdown file to write")
+    args = parser.parse_args(argv)
+    rows = []
+    for script in scripts(args.only):
+        print(f"running {script.name} …", flush=True)
+        status, wall, found = run(script, args.timeout)
+        print(f"  {status} in {wall:.1f} s, {len(found)} figure lines", flush=True)
+        rows.append((script.stem, status, wall, found))
+    args.output.write_text(render(rows), encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0 if all(status == "ok" for _, status, _, _ in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -48,9 +48,9 @@ def _fit(pixels: NDArray[np.uint8], face: Face) -> tuple[NDArray[np.uint8], Face
     """Scale so the long side is ≤ MAX_OUTPUT_SIDE (and ≥ MIN_OUTPUT_SIDE), with even dimensions."""
     height, width = pixels.shape[:2]
     scale = min(MAX_OUTPUT_SIDE / max(width, height), 1.0)
-    scale = max(scale, MIN_OUTPUT_SIDE / min(width, height))
+    scale = min(max(scale, MIN_OUTPUT_SIDE / min(width, height)), 2 * MAX_OUTPUT_SIDE / max(width, height))
     out_w, out_h = _even(width * scale), _even(height * scale)
-    resized = cv2.resize(pixels, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    resized = np.asarray(cv2.resize(pixels, (out_w, out_h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     sx, sy = out_w / width, out_h / height
     return resized, Face(round(face.x * sx), round(face.y * sy), round(face.w * sx), round(face.h * sy))
 
@@ -83,15 +83,33 @@ def render_frames(
     nod_px = NOD_AMPLITUDE * face.h * float(rng.uniform(0.85, 1.15))
     smile_px = SMILE_AMPLITUDE * face.w
     count = int(FPS * DURATION_S)
-    frames = []
+    frames: list[NDArray[np.uint8]] = []
     for index in range(count):
         t = index / count
         nod = math.sin(2 * math.pi * (2 * t + phase)) * nod_px  # two nods in two seconds
         grin = 0.5 * (1 - math.cos(2 * math.pi * t)) * smile_px
         map_x = grid_x - grin * smile
         map_y = grid_y - nod * head
-        frames.append(cv2.remap(frame0, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        warped = cv2.remap(frame0, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        frames.append(np.asarray(warped, dtype=np.uint8))
     return frames
+
+
+def _yuv_frame(pixels: NDArray[np.uint8]) -> av.VideoFrame:
+    """A yuv420p frame whose row padding is zeroed.
+
+    libx264 reads the padding at the end of each row when the width is not a multiple of 64;
+    left uninitialised, it made the bytes differ from run to run.
+    """
+    height, width = pixels.shape[:2]
+    converted = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+    frame = av.VideoFrame(width, height, "yuv420p")
+    for source, target in zip(converted.planes, frame.planes, strict=True):
+        rows = np.frombuffer(source, dtype=np.uint8).reshape(source.height, source.line_size)
+        padded = np.zeros((target.height, target.line_size), dtype=np.uint8)
+        padded[:, : target.width] = rows[:, : target.width]
+        target.update(padded.tobytes())
+    return frame
 
 
 def encode_mp4(frames: list[NDArray[np.uint8]]) -> bytes:
@@ -104,11 +122,9 @@ def encode_mp4(frames: list[NDArray[np.uint8]]) -> bytes:
         stream.width = width
         stream.height = height
         stream.pix_fmt = "yuv420p"
-        stream.codec_context.thread_count = 1
         stream.codec_context.options = {"preset": "veryfast", "crf": CRF, "threads": "1"}
         for pixels in frames:
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            for packet in stream.encode(frame):
+            for packet in stream.encode(_yuv_frame(pixels)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -21,10 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from conformance.contract import Edition
-from conformance.faces import detect_faces
 from conformance.mock import faults as fault_mod
 from conformance.mock.animate import animate
 from conformance.mock.config import ServerConfig
+from conformance.mock.detect import find_faces
 from conformance.mock.envelope import Outcome, envelope, error, new_request_id, success
 from conformance.mock.images import ImageRejected, load_image
 from conformance.mock.upload import UploadRejected, check_content_length, check_content_type, read_upload
@@ -64,7 +64,7 @@ def _process(image: bytes, video_type: int, seed: int, edition: Edition) -> Outc
         pixels = load_image(image)
     except ImageRejected as exc:
         return error(exc.code, exc.message, edition)
-    faces = detect_faces(pixels)
+    faces = find_faces(pixels)
     if not faces:
         return error("ERROR_NO_FACE_IN_FILE", "No human face was detected in the image.", edition)
     video = animate(pixels, faces[0], video_type, seed)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,6 +16,9 @@ from PIL import Image, ImageOps
 MAX_SIDE = 4095  # LP-REQ-6: resolution less than 4096×4096 (width ≤ 4095 and height ≤ 4095)
 MIN_SIDE = 32  # LP-REQ-6: smaller images MAY be rejected with ERROR_LOW_RESOLUTION
 PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "bmp": "BMP"}
+DECODE_SLOTS = 4  # concurrent decodes: bounds the memory of decoded pixels and ancillary chunks
+
+_decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
 
 # Pillow's own bomb guard (Image.MAX_IMAGE_PIXELS, ≈ 89 MP) is left as it is: the header check
 # below keeps every image at ≤ 4095 × 4095 ≈ 16.8 MP before Pillow sees it, and a
@@ -105,6 +109,11 @@ def load_image(data: bytes) -> NDArray[np.uint8]:
     if fmt is None:
         raise ImageRejected("UNSUPPORTED_FILE_TYPES", "The file is not a JPEG, PNG or BMP image.")
     _check_side(*header_size(data, fmt))
+    with _decode_slots:
+        return _decode(data, fmt)
+
+
+def _decode(data: bytes, fmt: str) -> NDArray[np.uint8]:
     try:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[fmt]]) as image:
             _check_side(*image.size)  # the lazy open has read the header only

@@ -124,6 +124,7 @@ class _Collector:
         if part.name == IMAGE_FIELD and self.upload.image is None:
             self.upload.image = bytes(part.data)
             self.upload.image_is_file = part.filename is not None
+            part.data = bytearray()  # one copy of the image per request, not two (memory bound)
         elif part.name == TYPE_FIELD and self.upload.type_value is None:
             self.upload.type_value = part.data.decode("utf-8", "replace")
 

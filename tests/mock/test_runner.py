@@ -46,7 +46,7 @@ def test_internal_error_is_generic(client: httpx.Client, monkeypatch: pytest.Mon
     def explode(_: object) -> list[object]:
         raise RuntimeError(f"secret internals at {Path(__file__)}")
 
-    monkeypatch.setattr(app_module, "detect_faces", explode)
+    monkeypatch.setattr(app_module, "find_faces", explode)
     response = client.post(ENDPOINT, headers=AUTH, files={"image_target": ("f.png", samples.face_small())})
     assert_error(response, 500, "SERVICE_INTERNAL_ERROR")
     assert "secret" not in response.text and "Traceback" not in response.text and ".py" not in response.text

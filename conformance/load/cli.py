@@ -138,7 +138,8 @@ def locust_command(args: argparse.Namespace, spawn_rate: float) -> list[str]:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    """Run the load profile; 0 when no contract violation was found, 1 otherwise, 2 on usage errors."""
+    """Run the load profile; 0 when every answer kept the contract, 1 on a violation or a request
+    left unanswered, 2 on usage errors."""
     from conformance.client import check_base_url
     from conformance.load.pool import MixError, parse_mix
 
@@ -214,7 +215,8 @@ def _report(args: argparse.Namespace, outcome: dict[str, Any], api_key: str, spa
     print(f"livephoto load: {report.verdict_line}")
     for path in written:
         print(f"livephoto load: wrote {path}")
-    return 1 if report.metrics["contract_violations"] else 0
+    unjudged = report.counts["error"]  # requests the target did not answer
+    return 1 if report.metrics["contract_violations"] or unjudged else 0
 
 
 def main(argv: list[str] | None = None) -> int:

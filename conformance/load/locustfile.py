@@ -38,6 +38,7 @@ RESULTS_MESSAGE = "livephoto_results"
 KEY_ENV = "LIVEPHOTO_API_KEY"
 OUT_ENV = "LIVEPHOTO_LOAD_OUT"
 DEFAULT_MAX_REQUESTS = 10_000
+TRANSPORT_BACKOFF = 0.1  # s a user waits after a request the target did not answer
 
 
 class ContractViolation(Exception):
@@ -194,6 +195,7 @@ class LivePhotoUser(User):
         except TargetUnreachable as exc:
             STATE.judge.transport_error(entry.kind, str(exc))
             exception, elapsed = exc, time.perf_counter() - started
+            gevent.sleep(TRANSPORT_BACKOFF)  # a refused connection fails at once: do not spin
         else:
             # The target's time only: judging happens after the answer is in.
             length, elapsed = len(exchange.body), exchange.elapsed

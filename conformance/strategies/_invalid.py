@@ -197,7 +197,7 @@ def _oversized(kind: str, extra: int) -> InvalidImage:
         data,
         kind,
         (base.info.width, base.info.height),
-        "big" + base.filename[4:],
+        "big" + {"PNG": ".png", "JPEG": ".jpg"}[kind],
         what,
         "LP-ERR-8",
         "too-large",

@@ -141,7 +141,7 @@ def _variant_text(fmt: str, variant: dict[str, Any]) -> str:
         return f"{kind} q{variant['quality']}{exif}"
     if fmt == "BMP":
         return f"{variant['bits']}-bit"
-    return variant["mode"] + (" interlaced" if variant["interlace"] else "")
+    return str(variant["mode"]) + (" interlaced" if variant["interlace"] else "")
 
 
 def _variants(fmt: str) -> st.SearchStrategy[dict[str, Any]]:

@@ -29,7 +29,7 @@ def invalid_type_values() -> st.SearchStrategy[str]:
     Generated text includes long strings and non-ASCII; it never equals ``"0"`` or ``"1"``.
     """
     arbitrary = st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"),
+        alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
         max_size=LONG_TYPE,
     ).filter(_is_invalid_type)
     long_digits = st.integers(2, LONG_TYPE).map(lambda n: "1" * n)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from hypothesis import strategies as st
@@ -37,6 +38,9 @@ TYPE_FIELD = "type"  # LP-REQ-5
 BOUNDARY_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'+_-."
 RAW_BOUNDARY = "livephoto-conformance-boundary"
 PART_CONTENT_TYPES = ("exact", "absent", "generic")  # LP-REQ-2: with or without a part Content-Type
+# A part type naming another image format: LP-REQ-6 judges "by content", so a target SHOULD cope,
+# but the SPEC does not say MUST — opt-in through request_for(part_content_type="mismatched").
+MISMATCHED_TYPES = {"image/jpeg": "image/png", "image/png": "image/bmp", "image/bmp": "image/jpeg"}
 UNKNOWN_FIELDS = ("comment", "client_version", "x_extra", "callback")  # LP-REQ-7
 UNKNOWN_HEADERS = (("X-Conformance-Probe", "1"), ("Accept", "application/json"), ("X-Trace", "abc"))
 
@@ -95,12 +99,15 @@ def request_for(
 
     The expected clause defaults to the image's own (an InvalidImage) or LP-OK-1.
     """
-    if part_content_type not in PART_CONTENT_TYPES:
-        raise InvalidArgument(f"part_content_type={part_content_type!r} must be one of {PART_CONTENT_TYPES}")
+    if part_content_type not in (*PART_CONTENT_TYPES, "mismatched"):
+        raise InvalidArgument(
+            f"part_content_type={part_content_type!r} must be one of {(*PART_CONTENT_TYPES, 'mismatched')}"
+        )
     ctype = {
         "exact": image.content_type or "application/octet-stream",
         "absent": None,
         "generic": "application/octet-stream",
+        "mismatched": MISMATCHED_TYPES.get(image.content_type or "", "text/plain"),
     }[part_content_type]
     image_part = Part(IMAGE_FIELD, image.data, image.filename, ctype)
     fields = [Part(name, value.encode()) for name, value in extra_fields]
@@ -131,24 +138,26 @@ def request_for(
     if hand_built:
         bits.append("hand-built body")
     clause = expect_clause or (image.clause if isinstance(image, InvalidImage) else "LP-OK-1")
-    common = dict(
+    request = ApiRequest(
         description=", ".join(bits),
+        parts=parts,
         key=key,
         key_header=key_header,
         headers=extra_headers,
+        boundary=boundary,
         image=image.info,
         expect_clause=clause,
         labels=labels,
     )
-    if hand_built:
-        boundary = boundary or _safe_boundary(RAW_BOUNDARY, [p.content for p in parts])
-        return ApiRequest(
-            parts=parts,
-            raw_body=_multipart(parts, boundary),
-            content_type=f"multipart/form-data; boundary={boundary}",
-            **common,
-        )  # type: ignore[arg-type]
-    return ApiRequest(parts=parts, boundary=boundary, **common)  # type: ignore[arg-type]
+    if not hand_built:
+        return request
+    boundary = boundary or _safe_boundary(RAW_BOUNDARY, [p.content for p in parts])
+    return replace(
+        request,
+        boundary=None,
+        raw_body=_multipart(parts, boundary),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def boundaries() -> st.SearchStrategy[str | None]:

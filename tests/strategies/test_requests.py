@@ -224,3 +224,9 @@ def test_a_request_with_a_wrong_part_is_caught_by_the_checker(client: TargetClie
     bad = ApiRequest(description="x", parts=(Part("image_target", b"abc", "a.jpg", "image/jpeg"),))
     parts = check_multipart(client, bad)
     assert parts[0]["data"] != good.parts[0].content
+
+
+def test_mismatched_part_content_type_is_opt_in(client: TargetClient) -> None:
+    request = request_for(face_photo(format="JPEG"), part_content_type="mismatched")
+    assert check_multipart(client, request)[0]["content_type"] == "image/png"
+    assert "part Content-Type image/png" in request.description

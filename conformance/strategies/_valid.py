@@ -200,10 +200,10 @@ def _valid_image(
     # tier only sets the upper bound, so the side itself shrinks towards lo in every tier.
     tier = draw(st.sampled_from(SIZE_TIERS))
     hi = max(lo, hi)
+    caps = {"small": 640, "medium": 1600, "large": hi, "limit": hi}
+    long_side = draw(st.integers(lo, max(lo, min(hi, caps[tier]))))
     if tier == "limit":
-        long_side = hi
-    else:
-        long_side = draw(st.integers(lo, max(lo, min(hi, {"small": 640, "medium": 1600, "large": hi}[tier]))))
+        long_side = hi  # still drawn above, so the shrinker can move to another tier
     room = _max_scene_long(long_side)
     frame = draw(st.sampled_from(framing))
     margin = draw(st.integers(15, max(15, min(240, int((room - FACE_BOX[2]) / 2)))))

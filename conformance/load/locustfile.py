@@ -65,7 +65,6 @@ STATE = _State()
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns Locust's own output
 
 
-@events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("livephoto", "Live Photos API load profile")
     group.add_argument("--lp-mix", default="success=1,errors=1", help="request mix, e.g. success=3,errors=1")
@@ -84,7 +83,6 @@ def argparse_suppress() -> str:
     return argparse.SUPPRESS
 
 
-@events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, WorkerRunner):
@@ -103,9 +101,8 @@ def _receive(environment: Environment, msg: Any, **_: Any) -> None:
     STATE.summaries.append(msg.data)
 
 
-@events.test_start.add_listener
 def _start(environment: Environment, **_: Any) -> None:
-    options = environment.parsed_options
+    options: Any = environment.parsed_options
     STATE.started, STATE.summaries = time.time(), []
     if isinstance(environment.runner, MasterRunner):
         # Split the cap between the workers; they receive it with the other custom options.
@@ -125,7 +122,6 @@ def _start(environment: Environment, **_: Any) -> None:
     STATE.judge = LoadJudge(settings, Redactor([settings.api_key]), options.lp_video_every, node)
 
 
-@events.test_stop.add_listener
 def _stop(environment: Environment, **_: Any) -> None:
     STATE.stopped = time.time()
     if isinstance(environment.runner, MasterRunner) or STATE.judge is None or STATE.reported:
@@ -134,7 +130,6 @@ def _stop(environment: Environment, **_: Any) -> None:
     environment.runner.send_message(RESULTS_MESSAGE, STATE.judge.finish())  # type: ignore[union-attr]
 
 
-@events.quitting.add_listener
 def _write(environment: Environment, **_: Any) -> None:
     out = os.environ.get(OUT_ENV)
     if isinstance(environment.runner, WorkerRunner) or not out:
@@ -156,6 +151,18 @@ def _write(environment: Environment, **_: Any) -> None:
         "nodes": STATE.summaries,
     }
     Path(out).write_text(json.dumps(outcome), encoding="utf-8")
+
+
+# Locust's event hooks are untyped: registered by loop rather than by decorators mypy cannot see through.
+_HOOKS: tuple[tuple[Any, Any], ...] = (
+    (events.init_command_line_parser, _options),
+    (events.init, _init),
+    (events.test_start, _start),
+    (events.test_stop, _stop),
+    (events.quitting, _write),
+)
+for _hook, _listener in _HOOKS:
+    _hook.add_listener(_listener)
 
 
 class LivePhotoUser(User):
@@ -215,5 +222,5 @@ class LivePhotoUser(User):
         """The request cap is reached: this process stops its run (once)."""
         if not STATE.quitting:
             STATE.quitting = True
-            gevent.spawn(self.environment.runner.quit)  # type: ignore[union-attr]
+            gevent.spawn(self.environment.runner.quit)
         gevent.sleep(0.5)

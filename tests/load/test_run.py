@@ -173,3 +173,12 @@ def test_durations(text: str, seconds: int) -> None:
 def test_a_run_always_has_a_bounded_duration(text: str) -> None:
     with pytest.raises(Exception, match="duration"):
         parse_duration(text)
+
+
+def test_the_cli_registers_the_load_subcommand() -> None:
+    from conformance.cli import build_parser
+    from conformance.load.cli import run_load
+
+    args = build_parser().parse_args(["load", "--target", "http://127.0.0.1:9", "--users", "3"])
+    assert args.run is run_load
+    assert (args.users, args.duration, args.max_requests) == (3, 60, 10_000)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import threading
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -103,6 +104,38 @@ def _check_side(width: int, height: int) -> None:
         )
 
 
+class _ViewReader(io.RawIOBase):
+    """A seekable binary file over a buffer without copying it (``io.BytesIO`` copies a bytearray)."""
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._view[self._pos : self._pos + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
 def load_image(data: bytes) -> NDArray[np.uint8]:
     """Decode an uploaded image into an RGB array, rejecting it with the SPEC §5 code when needed."""
     fmt = sniff(data)
@@ -115,7 +148,10 @@ def load_image(data: bytes) -> NDArray[np.uint8]:
 
 def _decode(data: bytes, fmt: str) -> NDArray[np.uint8]:
     try:
-        with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[fmt]]) as image:
+        with (
+            _ViewReader(data) as raw,
+            Image.open(io.BufferedReader(raw), formats=[PILLOW_FORMATS[fmt]]) as image,
+        ):
             _check_side(*image.size)  # the lazy open has read the header only
             image.load()
             upright = ImageOps.exif_transpose(image)

@@ -122,9 +122,11 @@ class _Collector:
     def on_part_end(self) -> None:
         part = self.part
         if part.name == IMAGE_FIELD and self.upload.image is None:
-            self.upload.image = bytes(part.data)
+            # The buffer itself, not a copy: one copy of the image per request (memory bound);
+            # load_image reads it through a view.
+            self.upload.image = part.data  # type: ignore[assignment]
             self.upload.image_is_file = part.filename is not None
-            part.data = bytearray()  # one copy of the image per request, not two (memory bound)
+            part.data = bytearray()
         elif part.name == TYPE_FIELD and self.upload.type_value is None:
             self.upload.type_value = part.data.decode("utf-8", "replace")
 

@@ -1,0 +1,405 @@
+"""The validating recording proxy: forwards every request byte for byte, judges every exchange.
+
+Request path: the body is streamed to the upstream while a copy (bounded by ``max_request_body``)
+is kept for judging; a body declared over the cap is answered 413 without contacting the upstream.
+Response path: the upstream's answer is read in full (bounded by ``max_response_body``, it must be
+judged) and passed on unchanged: status, headers but hop-by-hop ones, body. Observe mode judges in
+the background; enforce mode judges first and replaces a MUST violation by a 502 envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from conformance.contract import DEFAULT_SERVER_EDITION, Edition
+from conformance.exchange import Exchange
+from conformance.mock.envelope import envelope, error, new_request_id
+from conformance.proxy.cassette import CassetteWriter, Timings, now_iso
+from conformance.proxy.config import Mode, ProxyConfig
+from conformance.proxy.observe import Judgement, Observer, elapsed_ms, enforcement_message
+from conformance.proxy.observed import Observed, observe_request
+
+CONTROL_PREFIX = "/_livephoto/"  # the proxy's own paths: never forwarded
+REPORT_PATH = "/_livephoto/report"
+PROXY_HEADER = "x-livephoto-proxy"  # only on answers the proxy made itself
+# RFC 9110 §7.6.1: meaningful for one connection only. ``expect`` is negotiated per hop as well
+# (the proxy's server answers 100-continue itself); ``host`` is the upstream's, set by httpx.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+REQUEST_ONLY_DROPPED = frozenset({"host", "expect"})
+DRAIN_LIMIT = 64 * 1024 * 1024  # an over-cap body up to this size is read and discarded so the
+# client gets its 413 cleanly; beyond it the connection is closed after the answer
+
+log = logging.getLogger("livephoto.proxy")
+
+
+class BodyTooLarge(Exception):
+    """The request body grew past the cap while it was being forwarded."""
+
+
+class ResponseTooLarge(Exception):
+    """The upstream's answer grew past the response cap."""
+
+
+def forwardable(raw: list[tuple[bytes, bytes]], *, request: bool) -> list[tuple[bytes, bytes]]:
+    """Headers minus hop-by-hop ones (and those the Connection header names), order and case kept."""
+    named = {
+        token.strip().lower()
+        for name, value in raw
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    dropped = HOP_BY_HOP | named | (REQUEST_ONLY_DROPPED if request else frozenset())
+    return [(name, value) for name, value in raw if name.decode("latin-1").lower() not in dropped]
+
+
+def proxy_answer(status_code: str, message: str, edition: Edition, reason: str) -> Response:
+    """An error envelope the proxy makes itself (SPEC §2 shape, a documented code)."""
+    concrete = DEFAULT_SERVER_EDITION if edition is Edition.ANY else edition
+    outcome = error(status_code, message, concrete)
+    return JSONResponse(
+        envelope(outcome, new_request_id()), status_code=outcome.status, headers={PROXY_HEADER: reason}
+    )
+
+
+@dataclass
+class _Upstream:
+    status: int
+    raw_headers: list[tuple[bytes, bytes]]
+    body: bytes
+    elapsed: float
+
+
+class Proxy:
+    """The state of one proxy: the shared client, the observer, the recorder, pending judgements."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        self.config = config
+        self.observer = Observer(config)
+        self.writer = CassetteWriter(config.record_dir) if config.record_dir is not None else None
+        self._client: httpx.AsyncClient | None = None
+        self._numbers = itertools.count(1)
+        self._pending: set[asyncio.Task[None]] = set()
+        self._slots: asyncio.Semaphore | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """The one upstream client (created in the serving loop on first use)."""
+        if self._client is None:
+            timeout = httpx.Timeout(self.config.upstream_timeout, connect=self.config.connect_timeout)
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            client = httpx.AsyncClient(
+                timeout=timeout, limits=limits, trust_env=False, follow_redirects=False
+            )
+            client.headers.clear()  # no Accept/User-Agent/Accept-Encoding of httpx's own: bytes as sent
+            self._client = client
+        return self._client
+
+    async def aclose(self) -> None:
+        """Finish pending judgements and close the upstream client."""
+        await self.drain()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def drain(self) -> None:
+        """Wait until every exchange answered so far has been judged (and recorded)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def handle(self, request: Request) -> Response:
+        """Forward one request and answer; never raises (failures become 502/504 envelopes)."""
+        started, started_at = time.perf_counter(), now_iso()
+        number = next(self._numbers)
+        try:
+            return await self._handle(request, number, started, started_at)
+        except Exception as exc:  # the proxy never crashes: the client gets a gateway error
+            log.exception("proxy failure on exchange %d", number)
+            self.observer.upstream_failed("ERROR_GATEWAY", f"proxy failure: {type(exc).__name__}")
+            return proxy_answer(
+                "ERROR_GATEWAY", "The proxy failed to forward the request.", self.config.edition, "error"
+            )
+
+    async def _handle(self, request: Request, number: int, started: float, started_at: str) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > self.config.max_request_body:
+            return await self._too_large(request, number, int(declared), started)
+        kept = bytearray()
+        too_large = False
+
+        async def tee() -> AsyncIterator[bytes]:
+            nonlocal too_large
+            async for chunk in request.stream():
+                kept.extend(chunk)
+                if len(kept) > self.config.max_request_body:
+                    too_large = True
+                    raise BodyTooLarge
+                if chunk:
+                    yield chunk
+
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"")
+        url = (
+            self.config.upstream
+            + raw_path.decode("latin-1")
+            + ("?" + query.decode("latin-1") if query else "")
+        )
+        headers = forwardable(list(request.scope["headers"]), request=True)
+        has_body = declared.strip() != "" or "chunked" in request.headers.get("transfer-encoding", "").lower()
+        try:
+            upstream = await self._send(request.method, url, headers, tee() if has_body else None)
+        except BodyTooLarge:
+            return await self._too_large(request, number, len(kept), started)
+        except Exception as exc:
+            if too_large:
+                return await self._too_large(request, number, len(kept), started)
+            return self._upstream_failure(exc, request, number, started)
+        observed = observe_request(
+            request.method,
+            request.url.path,
+            query.decode("latin-1"),
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+            bytes(kept),
+        )
+        exchange = Exchange(
+            request=observed.request,
+            url=url,
+            status=upstream.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in upstream.raw_headers],
+            body=upstream.body,
+            elapsed=upstream.elapsed,
+        )
+        timings = Timings(started_at, round(upstream.elapsed * 1000, 1), 0.0)
+        forwarded = self._response(upstream)
+        if self.config.mode is Mode.ENFORCE:
+            judgement = await asyncio.to_thread(self._judge, observed, exchange, number, timings, started)
+            if judgement.must:
+                self.observer.count_enforced()
+                return proxy_answer(
+                    "ERROR_GATEWAY", enforcement_message(judgement), self.config.edition, "enforced"
+                )
+            return forwarded
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.max_pending)
+        await self._slots.acquire()  # backpressure: a bounded number of exchanges await judging
+        task = asyncio.create_task(self._judge_later(observed, exchange, number, timings, started))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return forwarded
+
+    async def _judge_later(
+        self, observed: Observed, exchange: Exchange, number: int, timings: Timings, started: float
+    ) -> None:
+        try:
+            await asyncio.to_thread(self._judge, observed, exchange, number, timings, started)
+        except Exception:
+            log.exception("judging exchange %d failed", number)
+        finally:
+            assert self._slots is not None
+            self._slots.release()
+
+    def _judge(
+        self, observed: Observed, exchange: Exchange, number: int, timings: Timings, started: float
+    ) -> Judgement:
+        """Judge, record and log one exchange (runs in a worker thread: video decoding is CPU work)."""
+        timings = Timings(timings.started_at, timings.upstream_ms, elapsed_ms(started))
+        encoding = (exchange.header("content-encoding") or "").strip().lower()
+        decoded = decode_body(exchange.body, encoding, self.config.max_response_body)
+        if decoded is None:
+            judgement = self.observer.unjudged(
+                exchange.status, f"content-encoding {encoding!r} is not decoded"
+            )
+        else:
+            judged = exchange if decoded is exchange.body else replace(exchange, body=decoded, cache={})
+            judgement = self.observer.judge(observed, judged, number)
+        if self.writer is not None:
+            try:
+                self.writer.record(observed, exchange, timings)  # the upstream's bytes, as received
+            except OSError as exc:  # a full disk must not stop the traffic
+                log.error("recording exchange %d failed: %s", number, exc)
+        self._log(number, observed, exchange.status, judgement, timings)
+        return judgement
+
+    def _log(
+        self, number: int, observed: Observed, status: int, judgement: Judgement, timings: Timings
+    ) -> None:
+        line = {
+            "exchange": number,
+            "method": observed.request.method,
+            "path": observed.request.path,
+            "status": status,
+            "verdict": judgement.verdict,
+            "violations": judgement.labels(),
+            "expect": judgement.expect,
+            "upstream_ms": timings.upstream_ms,
+        }
+        if judgement.must and self.config.mode is Mode.ENFORCE:
+            line["action"] = "replaced by 502 ERROR_GATEWAY"
+        if judgement.reason:
+            line["reason"] = judgement.reason
+        log.info(json.dumps(line, ensure_ascii=False))
+
+    async def _send(
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], content: AsyncIterator[bytes] | None
+    ) -> _Upstream:
+        client = self.client()
+        sent = time.perf_counter()
+        upstream_request = client.build_request(method, url, headers=headers, content=content)
+        response = await client.send(upstream_request, stream=True)
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_raw():
+                body.extend(chunk)
+                if len(body) > self.config.max_response_body:
+                    raise ResponseTooLarge
+        finally:
+            await response.aclose()
+        return _Upstream(
+            response.status_code, list(response.headers.raw), bytes(body), time.perf_counter() - sent
+        )
+
+    def _response(self, upstream: _Upstream) -> Response:
+        response = Response(content=upstream.body, status_code=upstream.status)
+        headers = forwardable(upstream.raw_headers, request=False)
+        if not any(name.lower() == b"content-length" for name, _ in headers):
+            headers.append((b"content-length", str(len(upstream.body)).encode()))  # was chunked
+        response.raw_headers = headers
+        return response
+
+    async def _too_large(self, request: Request, number: int, size: int, started: float) -> Response:
+        if size <= DRAIN_LIMIT:
+            drained = 0
+            async for chunk in request.stream():
+                drained += len(chunk)
+                if drained > DRAIN_LIMIT:
+                    break
+        self.observer.answered_itself("ERROR_REQUEST_BODY_TOO_LARGE")
+        message = f"The request body exceeds {self.config.max_request_body} bytes; it was not forwarded."
+        log.info(
+            json.dumps(
+                {
+                    "exchange": number,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": 413,
+                    "verdict": "refused",
+                    "reason": "request body over the cap",
+                    "bytes": size,
+                    "total_ms": elapsed_ms(started),
+                }
+            )
+        )
+        return proxy_answer("ERROR_REQUEST_BODY_TOO_LARGE", message, self.config.edition, "request-too-large")
+
+    def _upstream_failure(self, exc: Exception, request: Request, number: int, started: float) -> Response:
+        code, message = classify_failure(exc, self.config)
+        self.observer.upstream_failed(code, message)
+        log.info(
+            json.dumps(
+                {
+                    "exchange": number,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "verdict": "upstream-error",
+                    "code": code,
+                    "reason": message,
+                    "total_ms": elapsed_ms(started),
+                }
+            )
+        )
+        return proxy_answer(code, message, self.config.edition, "upstream-error")
+
+
+def classify_failure(exc: Exception, config: ProxyConfig) -> tuple[str, str]:
+    """The documented code and a message for an upstream failure: 504 for a timeout, else 502."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "AI_SERVICE_TIMEOUT", f"The upstream did not answer within {config.upstream_timeout:g} s."
+    if isinstance(exc, httpx.ConnectError):
+        return "ERROR_GATEWAY", "The upstream refused the connection."
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "ERROR_GATEWAY", "The upstream closed the connection or sent an invalid HTTP response."
+    if isinstance(exc, httpx.NetworkError):
+        return "ERROR_GATEWAY", "The connection to the upstream was reset."
+    if isinstance(exc, ResponseTooLarge):
+        return "ERROR_GATEWAY", f"The upstream's response exceeds {config.max_response_body} bytes."
+    return "ERROR_GATEWAY", f"The upstream could not be reached ({type(exc).__name__})."
+
+
+def decode_body(body: bytes, encoding: str, limit: int) -> bytes | None:
+    """The body without its content coding (gzip, deflate), at most ``limit`` bytes; the body itself
+    when it has none; None for a coding the proxy does not decode or a body that does not decode."""
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        return None
+    attempts = (16 + zlib.MAX_WBITS,) if encoding != "deflate" else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
+    for wbits in attempts:
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(body, limit)
+            if inflater.unconsumed_tail:
+                return None  # larger than the cap once decoded
+            return out
+        except zlib.error:
+            continue
+    return None
+
+
+def create_proxy_app(config: ProxyConfig) -> Starlette:
+    """The proxy as an ASGI app; ``app.state.proxy`` is its ``Proxy`` (totals, client)."""
+    proxy = Proxy(config)
+
+    async def report(request: Request) -> Response:
+        await proxy.drain()  # the report covers every exchange answered before it was asked
+        return JSONResponse(proxy.observer.report().to_dict())
+
+    async def control_not_found(request: Request) -> Response:
+        return proxy_answer(
+            "ERROR_RESOURCE_NOT_FOUND",
+            f"The proxy has no {request.url.path}; see {REPORT_PATH}.",
+            config.edition,
+            "control",
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await proxy.aclose()
+
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    routes = [
+        Route(REPORT_PATH, report, methods=["GET"]),
+        Route(CONTROL_PREFIX + "{rest:path}", control_not_found, methods=methods),
+        Route("/{path:path}", proxy.handle, methods=methods),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.router.redirect_slashes = False  # every path is the upstream's business
+    app.state.proxy = proxy
+    return app

@@ -1,0 +1,161 @@
+"""``livephoto-conformance proxy`` and ``replay``: argparse registration and runners (issue 9)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from conformance.proxy.config import DEFAULT_LISTEN, MAX_REQUEST_BODY, MAX_RESPONSE_BODY
+
+EDITIONS = ("any", "2025-09", "2026-01")  # SPEC §0: which (status, code) pairs are judged valid
+Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def _listen(text: str) -> tuple[str, int]:
+    from conformance.proxy.config import parse_listen
+
+    try:
+        return parse_listen(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def add_proxy_parser(subparsers: Subparsers) -> None:
+    """Register ``proxy``: the validating recording proxy."""
+    parser = subparsers.add_parser(
+        "proxy", help="forward traffic to an implementation unchanged and judge every exchange"
+    )
+    parser.add_argument("--upstream", required=True, metavar="URL", help="base URL of the implementation")
+    parser.add_argument(
+        "--listen",
+        type=_listen,
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"(default {DEFAULT_LISTEN})",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("observe", "enforce"),
+        default="observe",
+        help="observe never changes traffic; enforce replaces MUST violations by 502 ERROR_GATEWAY",
+    )
+    parser.add_argument("--record", type=Path, metavar="DIR", help="write every exchange as a cassette")
+    parser.add_argument(
+        "--edition", choices=EDITIONS, default="any", help="status table judged (default any)"
+    )
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the final report on shutdown")
+    parser.add_argument(
+        "--upstream-timeout", type=_positive, default=60.0, metavar="S", help="read timeout (default 60)"
+    )
+    parser.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=MAX_RESPONSE_BODY,
+        metavar="N",
+        help=f"response cap (default {MAX_RESPONSE_BODY}); the request cap is {MAX_REQUEST_BODY}",
+    )
+    parser.add_argument(
+        "--artefacts-dir", type=Path, default=Path("livephoto-artefacts"), help="videos of failing checks"
+    )
+    parser.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
+    )
+    parser.set_defaults(run=run_proxy)
+
+
+def _serve(app: Any, host: str, port: int, log_level: str, what: str) -> None:
+    import uvicorn
+
+    from conformance.proxy.runner import uvicorn_config
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+            await super().startup(sockets)
+            if self.servers and not self.should_exit:
+                bound = self.servers[0].sockets[0].getsockname()[1]
+                print(f"{what} listening on http://{host}:{bound}", flush=True)
+
+    Server(uvicorn_config(app, host, port, log_level)).run()
+
+
+def run_proxy(args: argparse.Namespace) -> int:
+    """Serve until interrupted; on shutdown print the verdict line and write ``--report-json``."""
+    from conformance.contract import Edition
+    from conformance.proxy.app import create_proxy_app
+    from conformance.proxy.config import Mode, ProxyConfig
+    from conformance.reports import write_json
+
+    try:
+        config = ProxyConfig(
+            upstream=args.upstream,
+            mode=Mode(args.mode),
+            edition=Edition(args.edition),
+            record_dir=args.record,
+            artefacts_dir=args.artefacts_dir,
+            upstream_timeout=args.upstream_timeout,
+            max_response_body=args.max_response_bytes,
+        )
+    except ValueError as exc:
+        print(f"livephoto-conformance proxy: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    app = create_proxy_app(config)
+    host, port = args.listen
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve(app, host, port, args.log_level, f"proxy ({config.mode.value}) to {config.upstream}")
+    report = app.state.proxy.observer.report()
+    print(report.verdict_line, file=sys.stderr)
+    if args.report_json:
+        print(f"report written to {write_json(report, args.report_json)}", file=sys.stderr)
+    return 0
+
+
+def add_replay_parser(subparsers: Subparsers) -> None:
+    """Register ``replay``: serve recorded cassettes as a mock."""
+    parser = subparsers.add_parser("replay", help="serve cassettes recorded by `proxy --record` as a mock")
+    parser.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `proxy --record`")
+    parser.add_argument(
+        "--listen",
+        type=_listen,
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"(default {DEFAULT_LISTEN})",
+    )
+    parser.add_argument(
+        "--edition", choices=EDITIONS, default="any", help="status of the replay's own errors"
+    )
+    parser.add_argument(
+        "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
+    )
+    parser.set_defaults(run=run_replay)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Serve the cassettes until interrupted."""
+    from conformance.contract import Edition
+    from conformance.proxy.replay import create_replay_app
+
+    try:
+        app = create_replay_app(args.directory, edition=Edition(args.edition))
+    except (ValueError, OSError) as exc:
+        print(f"livephoto-conformance replay: {exc}", file=sys.stderr)
+        return 2
+    host, port = args.listen
+    entries = len(app.state.cassettes.entries)
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve(app, host, port, args.log_level, f"replay of {entries} cassettes")
+    return 0

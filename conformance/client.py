@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,6 +16,8 @@ from conformance.exchange import ApiRequest, Exchange
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a hostile target cannot exhaust memory
 CONNECT_TIMEOUT = 5.0
+BREAKER_THRESHOLD = 3  # consecutive unanswered requests after which the target counts as gone
+ACCEPT_ENCODING = "gzip, deflate"  # only what the client decodes itself, under the cap
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,52 @@ class ClientSettings:
 
 class TargetUnreachable(Exception):
     """The target could not be reached or did not answer in time; the message says which."""
+
+
+class TargetGone(TargetUnreachable):
+    """The circuit breaker is open: the last requests all went unanswered, so none is sent."""
+
+
+class _CappedDecoder:
+    """Undoes gzip/deflate content codings without ever producing more than the cap.
+
+    httpx decodes a whole network chunk at once (a 64 KiB gzip-bomb chunk inflates to ~64 MiB,
+    a stacked ``gzip, gzip`` one to gigabytes); here every inflate step is bounded by
+    ``max_length``. Other codings are left as they are (the body then is not JSON: LP-ENV-1).
+    """
+
+    def __init__(self, content_encoding: str) -> None:
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        self._stages = [
+            zlib.decompressobj(16 + zlib.MAX_WBITS if c in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+            for c in reversed(codings)
+            if c in ("gzip", "x-gzip", "deflate")
+        ]
+        self._deflate = [c == "deflate" for c in reversed(codings) if c in ("gzip", "x-gzip", "deflate")]
+        self._tails = [b""] * len(self._stages)
+        self._started = [False] * len(self._stages)
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """At most ``limit`` decoded bytes from ``data`` plus what earlier calls left pending."""
+        for i, stage in enumerate(self._stages):
+            data = self._tails[i] + data
+            try:
+                out = stage.decompress(data, limit)
+            except zlib.error:
+                if not (self._deflate[i] and not self._started[i]):
+                    raise httpx.DecodingError("the compressed response body is corrupt") from None
+                # "deflate" sent as a raw stream (no zlib header): what browsers and httpx accept.
+                stage = self._stages[i] = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = stage.decompress(data, limit)
+            self._started[i] = True
+            self._tails[i] = stage.unconsumed_tail
+            data = out
+        return data
+
+    @property
+    def pending(self) -> bool:
+        """Input is waiting for output room (call ``feed(b"", …)`` again)."""
+        return any(self._tails)
 
 
 def check_base_url(url: str) -> str:
@@ -61,7 +111,16 @@ class TargetClient:
             verify=settings.verify,
             transport=transport,
             trust_env=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._last_failure = ""
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Requests in a row that went unanswered (0 after any answer)."""
+        return self._failures
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -97,7 +156,29 @@ class TargetClient:
         return self._http.build_request(request.method, url, headers=headers, files=files)
 
     def send(self, request: ApiRequest) -> Exchange:
-        """Send and read the answer up to the cap; TargetUnreachable when there is none."""
+        """Send and read the answer up to the cap; TargetUnreachable when there is none.
+
+        After ``BREAKER_THRESHOLD`` unanswered requests in a row the breaker opens: ``TargetGone``
+        at once, without waiting for another timeout, so a dead target ends the run quickly.
+        """
+        with self._lock:
+            if self._failures >= BREAKER_THRESHOLD:
+                raise TargetGone(
+                    f"target stopped answering: {self._failures} requests in a row failed, "
+                    f"the last with: {self._last_failure}"
+                )
+        try:
+            exchange = self._send(request)
+        except TargetUnreachable as exc:
+            with self._lock:
+                self._failures += 1
+                self._last_failure = str(exc)
+            raise
+        with self._lock:
+            self._failures = 0
+        return exchange
+
+    def _send(self, request: ApiRequest) -> Exchange:
         http_request = self.build(request)
         url = str(http_request.url)
         started = time.perf_counter()
@@ -127,16 +208,20 @@ class TargetClient:
         )
 
     def _read_capped(self, response: httpx.Response, started: float) -> tuple[bytes, bool]:
+        """The decoded body, at most ``cap`` bytes (counted after decompression), and whether
+        more was there; the whole body must arrive within the timeout."""
         cap = self.settings.max_response_bytes
         deadline = started + self.settings.timeout
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
+        decoder = _CappedDecoder(response.headers.get("content-encoding", ""))
+        body = bytearray()
+        for chunk in response.iter_raw():
             if time.perf_counter() > deadline:
                 # A body that trickles in never trips the per-read timeout: bound the total.
                 raise httpx.ReadTimeout("the response body did not finish in time")
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > cap:
-                return b"".join(chunks)[:cap], True
-        return b"".join(chunks), False
+            body += decoder.feed(chunk, cap + 1 - len(body))
+            while decoder.pending and len(body) <= cap:
+                body += decoder.feed(b"", cap + 1 - len(body))
+            if len(body) > cap:
+                del body[cap:]
+                return bytes(body), True
+        return bytes(body), False

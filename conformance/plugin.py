@@ -27,7 +27,7 @@ from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, Sample, aggregate
 from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
 from conformance.spec import FAMILIES, Level, catalogue
-from conformance.verdicts import Violation
+from conformance.verdicts import Verdict, Violation
 
 if TYPE_CHECKING:
     from conformance.runner import Recorder
@@ -41,6 +41,7 @@ settings_key = pytest.StashKey[Settings]()
 results_key = pytest.StashKey[list[CheckResult]]()
 state_key = pytest.StashKey[dict[str, Any]]()
 recorder_key = pytest.StashKey["Recorder"]()
+unanswered_key = pytest.StashKey[list[CheckResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -397,6 +398,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the test's check results (and clause ids for JUnit) to its report."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    if report.when == "call" and report.failed and call.excinfo is not None:
+        _record_unanswered(item, call.excinfo.value)
     if report.when != "teardown":
         return
     for mark in item.iter_markers("clause"):
@@ -404,8 +407,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.user_properties.append(("clause", clause))
             report.user_properties.append(("level", catalogue()[clause].level.value))
     rec = item.stash.get(recorder_key, None)
-    if rec is not None and (rec.results or rec.samples):
-        payload = {"results": [asdict(r) for r in rec.results], "samples": rec.samples}
+    results = [*(rec.results if rec is not None else []), *item.stash.get(unanswered_key, [])]
+    samples = rec.samples if rec is not None else []
+    if results or samples:
+        payload = {"results": [asdict(r) for r in results], "samples": samples}
         report.user_properties.append((RESULTS_PROPERTY, json.dumps(payload)))
 
 
@@ -424,6 +429,32 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         else:
             kept.append((name, value))
     report.user_properties[:] = kept
+
+
+def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
+    """A test that failed because the target stopped answering: an ``error`` verdict for each of
+    its clauses (the suite could not judge them), never a silent "not exercised"."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, TargetUnreachable):
+        cause = cause.__cause__ or cause.__context__
+    settings = item.config.stash.get(settings_key, None)
+    if cause is None or settings is None:
+        return
+    selected = _selected_clauses(settings)
+    message = Redactor([settings.api_key]).text(f"the target did not answer: {cause}")
+    clauses = dict.fromkeys(c for mark in item.iter_markers("clause") for c in mark.args)
+    item.stash[unanswered_key] = [
+        CheckResult(
+            check="target_answers",
+            clause=clause,
+            level=catalogue()[clause].level.value,
+            verdict=Verdict.ERROR,
+            message=message,
+            nodeid=item.nodeid,
+        )
+        for clause in clauses
+        if selected is None or clause in selected
+    ]
 
 
 _CONFIG: dict[str, pytest.Config] = {}

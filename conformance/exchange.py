@@ -88,6 +88,12 @@ class ApiRequest:
     expect_clause: str | None = None
     labels: tuple[str, ...] = ()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Hypothesis prints falsifying examples with this: the description, never megabytes of body.
+        printer.text(
+            f"ApiRequest({self.description!r}, key={self.key.value!r}, expect={self.expect_clause!r})"
+        )
+
     @property
     def image_bytes(self) -> bytes | None:
         """The content of the first file part, if any."""

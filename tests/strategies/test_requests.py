@@ -230,3 +230,16 @@ def test_mismatched_part_content_type_is_opt_in(client: TargetClient) -> None:
     request = request_for(face_photo(format="JPEG"), part_content_type="mismatched")
     assert check_multipart(client, request)[0]["content_type"] == "image/png"
     assert "part Content-Type image/png" in request.description
+
+
+def test_falsifying_examples_print_short() -> None:
+    # Hypothesis pretty-prints failing examples; megabytes of image bytes would flood the report.
+    from hypothesis.vendor.pretty import pretty
+
+    from conformance.strategies import image_of_exact_size
+
+    big = image_of_exact_size(5 * 1024 * 1024 + 1)
+    request = request_for(big, part_content_type="absent")
+    assert request.raw_body is not None and len(request.raw_body) > 5 * 1024 * 1024
+    for value in (big, request, request.parts[0]):
+        assert len(pretty(value)) < 500

@@ -170,9 +170,16 @@ class Proxy:
             + ("?" + query.decode("latin-1") if query else "")
         )
         headers = forwardable(list(request.scope["headers"]), request=True)
-        has_body = declared.strip() != "" or "chunked" in request.headers.get("transfer-encoding", "").lower()
+        chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
         try:
-            upstream = await self._send(request.method, url, headers, tee() if has_body else None)
+            content: AsyncIterator[bytes] | None = None
+            if declared.strip():
+                content = tee()  # a declared length within the cap: streamed
+            elif chunked:  # unknown length: read (bounded) first, so an over-cap body is never forwarded
+                async for _ in tee():
+                    pass
+                content = _replayed(bytes(kept))
+            upstream = await self._send(request.method, url, headers, content)
         except BodyTooLarge:
             return await self._too_large(request, number, len(kept), started)
         except Exception as exc:
@@ -348,6 +355,11 @@ def classify_failure(exc: Exception, config: ProxyConfig) -> tuple[str, str]:
     if isinstance(exc, ResponseTooLarge):
         return "ERROR_GATEWAY", f"The upstream's response exceeds {config.max_response_body} bytes."
     return "ERROR_GATEWAY", f"The upstream could not be reached ({type(exc).__name__})."
+
+
+async def _replayed(body: bytes) -> AsyncIterator[bytes]:
+    """A buffered body sent chunked again, as the client sent it."""
+    yield body
 
 
 def decode_body(body: bytes, encoding: str, limit: int) -> bytes | None:

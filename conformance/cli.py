@@ -80,8 +80,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from conformance.contract import Edition
     from conformance.mock.app import create_app
     from conformance.mock.config import ServerConfig
+    from conformance.mock.runner import tune_allocator
     from conformance.settings import REFERENCE_API_KEY
 
+    tune_allocator()
     config = ServerConfig(
         api_keys=tuple(args.api_key) or (REFERENCE_API_KEY,),
         edition=Edition(args.edition),

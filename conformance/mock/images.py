@@ -17,7 +17,9 @@ from PIL import Image, ImageOps
 MAX_SIDE = 4095  # LP-REQ-6: resolution less than 4096×4096 (width ≤ 4095 and height ≤ 4095)
 MIN_SIDE = 32  # LP-REQ-6: smaller images MAY be rejected with ERROR_LOW_RESOLUTION
 PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "bmp": "BMP"}
-DECODE_SLOTS = 4  # concurrent decodes: bounds the memory of decoded pixels and ancillary chunks
+DECODE_SLOTS = 2  # concurrent decodes: bounds the memory of decoded pixels and ancillary chunks
+WORK_SIDE = 1280  # px: decoded images are reduced to this long side (the face detector looks at 640 px
+#                   and the video at ≤ 512 px), so a 4095 px photo does not hold 50 MB per request
 
 _decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
 
@@ -153,6 +155,9 @@ def _decode(data: bytes, fmt: str) -> NDArray[np.uint8]:
             Image.open(io.BufferedReader(raw), formats=[PILLOW_FORMATS[fmt]]) as image,
         ):
             _check_side(*image.size)  # the lazy open has read the header only
+            original = image.size
+            if fmt == "jpeg":
+                image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # DCT scaling: decode at a reduced size
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = upright.convert("RGB")
@@ -164,10 +169,12 @@ def _decode(data: bytes, fmt: str) -> NDArray[np.uint8]:
         raise ImageRejected(
             "FILE_DECODING_FAILURE", f"The {fmt.upper()} file is corrupt or truncated."
         ) from None
-    width, height = rgb.size
+    width, height = original
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageRejected(
             "ERROR_LOW_RESOLUTION",
             f"The image is {width}×{height} px; at least {MIN_SIDE}×{MIN_SIDE} px are needed.",
         )
+    if max(rgb.size) > WORK_SIDE:
+        rgb.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)

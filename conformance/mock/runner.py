@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import subprocess
 import sys
@@ -19,6 +21,28 @@ from conformance.mock.config import ServerConfig
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0  # seconds to wait for the server to listen
 READY_PREFIX = "listening on "
+
+
+MMAP_THRESHOLD = 256 * 1024  # bytes: larger buffers (uploads) are mmap'd and returned to the OS on free
+MALLOC_ARENAS = 2
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameters (malloc.h)
+_M_ARENA_MAX = -8
+
+
+def tune_allocator() -> bool:
+    """Make glibc return upload-sized buffers to the OS (LP-SEC-3: memory stays bounded under many
+    concurrent 5 MB uploads). A fixed mmap threshold stops glibc from raising it after the first
+    large free and then keeping every 5 MB buffer in its heap. No-op (False) without glibc."""
+    name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(
+            libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+        )
+    except (OSError, AttributeError):
+        return False
 
 
 class ServerThread:

@@ -81,7 +81,7 @@ def test_a_server_mixing_up_responses_fails_the_run(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     with MixUpServer() as server:
         done = _load(
-            *("--target", server.url, "--users", "4", "--duration", "30s", "--max-requests", "20"),
+            *("--target", server.url, "--users", "4", "--duration", "30s", "--max-requests", "24"),
             *("--mix", "success=1", "--video-every", "1", "--artefacts-dir", str(tmp_path / "art")),
             *("--report-json", str(out)),
         )

@@ -105,7 +105,7 @@ def _yuv_frame(pixels: NDArray[np.uint8]) -> av.VideoFrame:
     converted = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
     frame = av.VideoFrame(width, height, "yuv420p")
     for source, target in zip(converted.planes, frame.planes, strict=True):
-        rows = np.frombuffer(source, dtype=np.uint8).reshape(source.height, source.line_size)
+        rows = np.frombuffer(memoryview(source), dtype=np.uint8).reshape(source.height, source.line_size)
         padded = np.zeros((target.height, target.line_size), dtype=np.uint8)
         padded[:, : target.width] = rows[:, : target.width]
         target.update(padded.tobytes())

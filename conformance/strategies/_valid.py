@@ -42,7 +42,7 @@ EXTENSIONS = {
     "BMP": (".bmp", ".BMP", ""),
 }
 STEMS = ("photo", "IMG_0001", "portrait", "selfie-2024")
-SIZE_TIERS = ("small", "small", "medium", "large", "limit")  # sampled: small twice as often
+SIZE_TIERS = ("small", "small", "small", "medium", "large", "limit")  # sampled: small half the time
 PNG_MODES = ("RGB", "RGBA", "P", "L", "RGB;16", "RGBA;16")
 _BYTES_PER_PIXEL = {"BMP": 4, "PNG": 8, "JPEG": 0}  # worst case of the format's variants; 0 = no cap
 

@@ -119,12 +119,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
 from conformance.load.cli import add_load_parser  # noqa: E402 - argparse only; the profile loads lazily
 from conformance.proxy.cli import add_proxy_parser, add_replay_parser  # noqa: E402 - argparse only
+from conformance.reports.cli import add_badge_parser, add_diff_parser  # noqa: E402 - argparse only
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     add_serve_parser,
     add_load_parser,
     add_proxy_parser,
     add_replay_parser,
+    add_diff_parser,
+    add_badge_parser,
 ]
 
 

@@ -85,6 +85,7 @@ def test_server_process() -> None:
     assert running.process.poll() is not None
 
 
+@pytest.mark.slow
 def test_server_process_failure_is_clear(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that cannot start gives an error with the reason, not a hang."""
     with start_server_process(ServerConfig()) as first:

@@ -34,13 +34,16 @@ class Part:
     filename: str | None = None
     content_type: str | None = None
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        # Hypothesis pretty-prints dataclasses field by field: show the size, not megabytes of bytes.
+    def __repr__(self) -> str:
+        # Hypothesis and pytest tracebacks show arguments: the size, not megabytes of bytes.
         content = self.content if len(self.content) <= 64 else f"<{len(self.content)} bytes>"
-        printer.text(
+        return (
             f"Part({self.name!r}, {content!r}, filename={self.filename!r}, "
             f"content_type={self.content_type!r})"
         )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     def summary(self) -> dict[str, Any]:
         """The part without its bytes."""
@@ -206,6 +209,15 @@ class Exchange:
     truncated: bool = False
     sample_dir: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        # pytest's long tracebacks repr every frame's arguments: a 64 MiB body would become a
+        # 256 MiB string per frame (hostile zoo), so the body is shown by its size only.
+        return (
+            f"Exchange({self.request.description!r}, {self.url!r}, status={self.status}, "
+            f"body=<{len(self.body)} bytes{', truncated' if self.truncated else ''}>, "
+            f"elapsed={self.elapsed:.3f})"
+        )
 
     def header(self, name: str) -> str | None:
         """The first value of a response header, any casing."""

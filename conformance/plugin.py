@@ -228,9 +228,34 @@ def _preflight(config: pytest.Config, settings: Settings) -> None:
         try:
             exchange = client.send(probe)
         except TargetUnreachable as exc:
+            _write_unreachable_report(config, settings, f"cannot reach the target: {exc}")
             raise pytest.UsageError(f"cannot reach the target: {exc}") from None
     if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
         config.stash[state_key]["retired"] = True
+
+
+def _write_unreachable_report(config: pytest.Config, settings: Settings, message: str) -> None:
+    """The reports asked for, with an ``error`` verdict on every selected clause: nothing could
+    be judged. The run then stops as a usage error (exit 4)."""
+    selected = _selected_clauses(settings)
+    clauses = [c for c in catalogue() if selected is None or c in selected]
+    results = [
+        CheckResult("target_answers", c, catalogue()[c].level.value, Verdict.ERROR, message) for c in clauses
+    ]
+    report = aggregate(
+        results,
+        clauses=clauses,
+        kind="suite",
+        suite_version=__version__,
+        target_url=settings.target_url,
+        edition=settings.edition.value,
+        level=settings.level.value,
+        seed=settings.seed,
+        started_at=config.stash[state_key]["started_at"],
+        finished_at=_now(),
+        config=settings.redacted(),
+    )
+    _write_reports(config, report)
 
 
 def _client(settings: Settings) -> TargetClient:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
+MIN_EMBEDDED_CHARS = 8  # shorter base64 fragments would match ordinary text (LP-SEC-1)
 
 
 def key_forms(secret: str) -> list[str]:
@@ -23,7 +24,24 @@ def key_forms(secret: str) -> list[str]:
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
     }
+    forms.update(_embedded_base64(raw))
     return sorted(forms, key=len, reverse=True)
+
+
+def _embedded_base64(raw: bytes) -> set[str]:
+    """The key's base64 characters when it sits inside a longer base64-encoded text.
+
+    Encoded inside e.g. ``"Bearer KEY"`` or a JSON document, the key starts 0, 1 or 2 bytes into
+    a 3-byte group; for each alignment, the characters that depend on the key's bits alone.
+    """
+    forms = set()
+    for offset in (0, 1, 2):
+        first, last = -(-8 * offset // 6), 8 * (offset + len(raw)) // 6
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            middle = encode(bytes(offset) + raw + bytes(2)).decode()[first:last]
+            if len(middle) >= MIN_EMBEDDED_CHARS:
+                forms.add(middle)
+    return forms
 
 
 class Redactor:

@@ -172,3 +172,26 @@ def test_concurrency_consistency() -> None:
     assert outcome(operations.concurrent_requests_are_consistent, crashed, settings()) == "LP-OPS-2"
     duplicated = [*ids[:7], ids[0]]
     assert outcome(operations.concurrent_requests_are_consistent, duplicated, settings()) == "LP-OPS-2"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        base64.b64encode(f"Bearer {API_KEY}".encode()).decode(),
+        base64.b64encode(f'{{"key": "{API_KEY}", "n": 1}}'.encode()).decode(),
+        base64.urlsafe_b64encode(f"k={API_KEY}&x".encode()).decode().rstrip("="),
+    ],
+    ids=["bearer-prefix", "inside-json", "urlsafe-offset-2"],
+)
+def test_key_inside_a_larger_base64_text_is_caught(encoded: str) -> None:
+    """LP-SEC-1: the key base64-encoded together with other text, at any byte alignment."""
+    headers = [("content-type", "application/json"), ("x-request-context", encoded)]
+    assert outcome(security.api_key_is_not_echoed, exchange(headers=headers), settings()) == "LP-SEC-1"
+    body = error_body(401, "ERROR_USER_NOT_EXISTS", error_msg=f"context {encoded}")
+    assert outcome(security.api_key_is_not_echoed, exchange(401, body), settings()) == "LP-SEC-1"
+
+
+def test_unrelated_base64_is_not_taken_for_the_key() -> None:
+    other = base64.b64encode(b"Bearer sk-live-OTHER-9876543210 and more text").decode()
+    body = error_body(401, "ERROR_USER_NOT_EXISTS", error_msg=f"context {other}")
+    assert outcome(security.api_key_is_not_echoed, exchange(401, body), settings()) == "pass"

@@ -77,6 +77,10 @@ def checks_for(observed: Observed, exchange: Exchange) -> tuple[list[CheckFunc],
     if request.method != "POST":
         return list(WRONG_METHOD_CHECKS), "LP-ERR-11"
     expect = expectation(observed)
+    if exchange.status == 401 and observed.key_state == "present":
+        # SPEC LP-ERR-1: authentication comes before the body. The proxy cannot tell a known key
+        # from an unknown one, so a 401 to a keyed request is judged as the answer to LP-ERR-2.
+        expect = "LP-ERR-2"
     return plan(exchange, expect=expect), expect
 
 

@@ -176,3 +176,19 @@ def test_observed_image_facts_come_from_the_header() -> None:
         30,
     )
     assert observed.request.parts[0].filename == "x"
+
+
+def test_a_401_to_a_keyed_request_is_judged_as_an_unknown_key() -> None:
+    """The proxy does not know the upstream's keys: a 401 to a request with a key (even one that
+    also breaks LP-ERR-5) is the answer to LP-ERR-2, judged by its checks — which fail on a bad code."""
+    good = _envelope(401, "ERROR_USER_NOT_EXISTS")
+    bad = _envelope(401, "ERROR_INVALID_PARAMETER")
+    data = {"type": "2"}
+    files = {"image_target": ("face.png", face_small(), "image/png")}
+    verdicts = []
+    for body in (good, bad):
+        with AppThread(fixed_app(body, status=401)) as upstream, proxied(upstream.url) as proxy:
+            httpx.post(proxy.url + ENDPOINT, files=files, data=data, headers={"ailabapi-api-key": "nope-key"})
+            report = httpx.get(proxy.url + "/_livephoto/report").json()
+        verdicts.append((_clause(report, "LP-ERR-2")["verdict"], _clause(report, "LP-ERR-5")["verdict"]))
+    assert verdicts == [("pass", "skipped"), ("fail", "skipped")]

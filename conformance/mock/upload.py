@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # LP-REQ-6: 5 MB = 5 × 1024 × 1024 bytes, exactly that is valid
 MAX_BODY_BYTES = 6 * 1024 * 1024  # LP-ERR-8 / LP-SEC-3: the image plus generous multipart overhead
@@ -160,4 +161,6 @@ async def read_upload(chunks: AsyncIterator[bytes], boundary: bytes) -> Upload:
         parser.finalize()
     except MultipartParseError:
         raise UploadRejected("MISSING_PARAMETERS", "The multipart/form-data body is malformed.") from None
+    except ClientDisconnect:  # the client went away mid-body: nothing to answer, nothing to log as a crash
+        raise UploadRejected("MISSING_PARAMETERS", "The request body ended before it was complete.") from None
     return collector.upload

@@ -270,3 +270,26 @@ def test_png_bomb_sample_declares_huge_size() -> None:
     assert len(bomb) < 1000
     with pytest.raises(Image.DecompressionBombError):
         Image.open(io.BytesIO(bomb))
+
+
+def test_client_disconnect_mid_body(
+    server: ServerThread, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that sends half a body and goes away is not logged as a server failure; the server
+    keeps serving (LP-SEC-4)."""
+    import socket
+
+    host, port = server.url.removeprefix("http://").split(":")
+    head = (
+        f"POST {ENDPOINT} HTTP/1.1\r\nHost: x\r\nailabapi-api-key: {KEY}\r\n"
+        "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 100000\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port))) as raw:
+        raw.sendall(
+            head.encode()
+            + b'--xyz\r\nContent-Disposition: form-data; name="image_target"; filename="a"\r\n\r\n'
+        )
+        raw.sendall(b"\x89PNG" * 100)
+    time.sleep(0.3)
+    assert_still_serves(client)
+    assert not [r for r in caplog.records if r.name == "livephoto.server" and r.levelname == "ERROR"]

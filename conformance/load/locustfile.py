@@ -14,6 +14,7 @@ whichever comes first stops the run. The API key comes from ``LIVEPHOTO_API_KEY`
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import math
@@ -35,6 +36,8 @@ from conformance.redact import Redactor
 from conformance.settings import Settings
 
 RESULTS_MESSAGE = "livephoto_results"
+FINISH_MESSAGE = "livephoto_finish"
+REPORT_WAIT = 60.0  # s the master waits for the workers' summaries, beyond Locust's stop timeout
 KEY_ENV = "LIVEPHOTO_API_KEY"
 OUT_ENV = "LIVEPHOTO_LOAD_OUT"
 DEFAULT_MAX_REQUESTS = 10_000
@@ -73,20 +76,16 @@ def _options(parser: Any) -> None:
     group.add_argument("--lp-seed", type=int, default=0, help="seed of the request pool")
     group.add_argument("--lp-request-timeout", type=float, default=60.0, help="seconds per request")
     group.add_argument("--lp-artefacts-dir", default="livephoto-artefacts", help="failing videos go here")
-    group.add_argument("--lp-worker-cap", type=int, default=0, help=argparse_suppress())
-
-
-def argparse_suppress() -> str:
-    """Hide an internal option from ``--help`` (the master sets it for its workers)."""
-    import argparse
-
-    return argparse.SUPPRESS
+    # Internal: the master sets each worker's share of the cap (hidden from --help).
+    group.add_argument("--lp-worker-cap", type=int, default=0, help=argparse.SUPPRESS)
 
 
 def _init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
     if not isinstance(runner, WorkerRunner):
         runner.register_message(RESULTS_MESSAGE, _receive)  # type: ignore[union-attr]
+    else:
+        runner.register_message(FINISH_MESSAGE, _finish)
     if not isinstance(runner, MasterRunner):
         if not os.environ.get(KEY_ENV):
             raise SystemExit(f"livephoto load: set {KEY_ENV} to the target's API key on every worker")
@@ -99,6 +98,33 @@ def _init(environment: Environment, **_: Any) -> None:
 
 def _receive(environment: Environment, msg: Any, **_: Any) -> None:
     STATE.summaries.append(msg.data)
+
+
+def _finish(environment: Environment, msg: Any, **_: Any) -> None:
+    """Worker: the master asks for the results; stopping fires test_stop, which sends them."""
+    environment.runner.stop()  # type: ignore[union-attr]
+
+
+def _stopping(environment: Environment, **_: Any) -> None:
+    """Master: collect every connected worker's summary before Locust tells them to quit.
+
+    A headless master quits at the run-time limit without stopping its workers first and waits
+    only half a second before it stops listening, too short for a busy worker's final judging.
+    So the master asks each worker to finish and waits (bounded) for their summaries.
+    """
+    runner = environment.runner
+    if not isinstance(runner, MasterRunner):
+        return
+    pending = {client.id for client in runner.clients.all}
+    for client_id in pending:
+        runner.send_message(FINISH_MESSAGE, None, client_id=client_id)
+    deadline = time.monotonic() + environment.stop_timeout + REPORT_WAIT
+    while time.monotonic() < deadline:
+        reported = {summary.get("node") for summary in STATE.summaries}
+        if pending <= reported:
+            return
+        gevent.sleep(0.2)
+    logging.getLogger(__name__).error("livephoto load: not every worker sent its results in time")
 
 
 def _start(environment: Environment, **_: Any) -> None:
@@ -158,6 +184,7 @@ _HOOKS: tuple[tuple[Any, Any], ...] = (
     (events.init_command_line_parser, _options),
     (events.init, _init),
     (events.test_start, _start),
+    (events.test_stopping, _stopping),
     (events.test_stop, _stop),
     (events.quitting, _write),
 )

@@ -25,6 +25,16 @@ def _fault(text: str) -> str:
     return text
 
 
+def _mutant(text: str) -> str:
+    from conformance.mock.mutants import get
+
+    try:
+        get(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _non_negative(text: str) -> float:
     try:
         value = float(text)
@@ -63,7 +73,14 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="server-wide fault: rate-limit, credits, server-error[:502|503|504], latency:S, retired",
     )
     parser.add_argument("--latency", type=_non_negative, default=0.0, metavar="S", help="delay every answer")
-    parser.add_argument("--mutant", action="append", default=[], metavar="NAME", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mutant",
+        action="append",
+        type=_mutant,
+        default=[],
+        metavar="NAME",
+        help="switch on a fault of the mutant catalogue (repeatable; docs/mutants.md lists them)",
+    )
     parser.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),

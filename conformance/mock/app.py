@@ -7,7 +7,6 @@ builds the response, and ``_respond`` logs it. A later mutant layer can wrap eit
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
@@ -27,6 +26,7 @@ from conformance.mock.config import ServerConfig
 from conformance.mock.detect import find_faces
 from conformance.mock.envelope import Outcome, envelope, error, new_request_id, success
 from conformance.mock.images import ImageRejected, load_image
+from conformance.mock.mutants import MutantSet, mutants_of
 from conformance.mock.upload import UploadRejected, check_content_length, check_content_type, read_upload
 
 ENDPOINT = "/api/portrait/effects/live-photo"  # LP-REQ-1
@@ -58,24 +58,36 @@ def _faults(request: Request, config: ServerConfig) -> list[fault_mod.Fault]:
     return found
 
 
-def _process(image: bytes, video_type: int, seed: int, edition: Edition) -> Outcome:
-    """The CPU-bound stages (decode → minimum size → face → animate), run in the thread pool."""
+def _process(
+    image: bytes,
+    video_type: int,
+    seed: int,
+    edition: Edition,
+    mutants: MutantSet | None = None,
+    denied: Outcome | None = None,
+) -> Outcome:
+    """The CPU-bound stages (decode → minimum size → face → animate), run in the thread pool.
+    ``denied`` is set only by a mutant that authenticates after checking the image."""
+    mutants = mutants or MutantSet(())
     try:
-        pixels = load_image(image)
+        pixels = mutants.load(image, load_image)
     except ImageRejected as exc:
         return error(exc.code, exc.message, edition)
+    if denied is not None:
+        return denied
     faces = find_faces(pixels)
     if not faces:
         return error("ERROR_NO_FACE_IN_FILE", "No human face was detected in the image.", edition)
-    video = animate(pixels, faces[0], video_type, seed)
-    return success(base64.b64encode(video).decode("ascii"))
+    video = mutants.animate(pixels, faces[0], video_type, seed, animate)
+    return success(mutants.encode_video(video))
 
 
 async def handle(request: Request, config: ServerConfig) -> Outcome:
     """Decide the outcome of one request in the order auth → faults → content type → bounded body →
-    image_target → type → image checks → face → animation."""
+    image_target → type → image checks → face → animation. Mutants (off unless named) hook in."""
+    mutants = mutants_of(request)
     denied = _authenticate(request, config)
-    if denied is not None:
+    if denied is not None and not mutants.auth_after_body:
         return denied
     try:
         faults = _faults(request, config)
@@ -90,9 +102,13 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
     try:
         boundary = check_content_type(request.headers.get("content-type", ""))
         check_content_length(request.headers.get("content-length"))
-        upload = await read_upload(request.stream(), boundary)
+        upload = await read_upload(request.stream(), boundary, max_image_bytes=mutants.max_image_bytes)
     except UploadRejected as exc:
         return error(exc.code, exc.message, config.edition)
+    intake = await mutants.intake(upload, request)
+    if isinstance(intake, Outcome):
+        return intake
+    upload = intake
     if upload.image is None or not upload.image_is_file:
         what = "is missing" if upload.image is None else "must be a file part (with a filename)"
         return error("MISSING_PARAMETERS", f"image_target {what}.", config.edition)
@@ -102,7 +118,9 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
     if type_value not in VALID_TYPES:
         shown = type_value if len(type_value) <= 20 else type_value[:20] + "…"
         return error("ERROR_INVALID_PARAMETER", f"type must be 0 or 1, got {shown!r}.", config.edition)
-    return await run_in_threadpool(_process, upload.image, int(type_value), config.seed, config.edition)
+    return await run_in_threadpool(
+        _process, upload.image, int(type_value), config.seed, config.edition, mutants, denied
+    )
 
 
 def render(outcome: Outcome, request_id: str) -> Response:
@@ -111,8 +129,12 @@ def render(outcome: Outcome, request_id: str) -> Response:
 
 
 def _respond(request: Request, outcome: Outcome, started: float) -> Response:
-    request_id = new_request_id()
-    response = render(outcome, request_id)
+    mutants = mutants_of(request)
+    outcome = mutants.decide(outcome, request)
+    request_id = mutants.request_id(request, new_request_id)
+    response = (
+        mutants.respond(outcome, request_id, request, render) if mutants else render(outcome, request_id)
+    )
     line = {
         "request_id": request_id,
         "method": request.method,
@@ -162,4 +184,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app = Starlette(routes=[Route(ENDPOINT, live_photo, methods=["POST"])], exception_handlers=handlers)
     app.router.redirect_slashes = False  # a trailing slash is a 404 envelope, not a bare redirect
     app.state.config = config
+    app.state.mutants = MutantSet(config.mutants)
     return app

@@ -14,7 +14,8 @@ class ServerConfig:
 
     ``faults`` are server-wide fault states (see ``conformance.mock.faults``); ``allow_fault_header``
     lets a request ask for one with ``x-livephoto-fault``; ``latency`` (seconds) delays every answer;
-    ``mutants`` is stored for the mutant layer (a later issue) and not interpreted here.
+    ``mutants`` names faults of the mutant catalogue to switch on (``conformance.mock.mutants``; off
+    unless named).
     """
 
     api_keys: tuple[str, ...] = (REFERENCE_API_KEY,)
@@ -37,3 +38,10 @@ class ServerConfig:
             raise ValueError(f"latency must be ≥ 0 seconds, got {self.latency}")
         for fault in self.faults:
             parse_fault(fault)  # raises ValueError with a clear message
+        if isinstance(self.mutants, str):
+            raise ValueError("mutants must be a tuple of mutant names, not a single string")
+        if self.mutants:
+            from conformance.mock.mutants import get
+
+            for name in self.mutants:
+                get(name)  # raises ValueError naming the known mutants (issue 8)

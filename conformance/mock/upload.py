@@ -49,6 +49,8 @@ class Upload:
     image: bytes | None = None
     image_is_file: bool = False
     type_value: str | None = None
+    image_filename: str | None = None
+    fields: list[str] = field(default_factory=list)  # every part's name, in order (for mutants)
 
 
 def check_content_type(content_type: str) -> bytes:
@@ -78,7 +80,8 @@ def check_content_length(value: str | None) -> None:
 class _Collector:
     """python-multipart callbacks that keep only the fields the endpoint reads, within bounds."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_image_bytes: int = MAX_IMAGE_BYTES) -> None:
+        self.max_image_bytes = max_image_bytes
         self.upload = Upload()
         self.part = _Part()
         self.header_field = bytearray()
@@ -109,7 +112,7 @@ class _Collector:
         part = self.part
         if part.name == IMAGE_FIELD and self.upload.image is None:
             part.data += data[start:end]
-            if part.filename is not None and len(part.data) > MAX_IMAGE_BYTES:
+            if part.filename is not None and len(part.data) > self.max_image_bytes:
                 raise UploadRejected(
                     "FILE_SIZE_EXCEEDS_LIMIT",
                     f"image_target exceeds {MAX_IMAGE_BYTES} bytes (5 MB), the documented limit.",
@@ -122,19 +125,24 @@ class _Collector:
 
     def on_part_end(self) -> None:
         part = self.part
+        self.upload.fields.append(part.name)
         if part.name == IMAGE_FIELD and self.upload.image is None:
             # The buffer itself, not a copy: one copy of the image per request (memory bound);
             # load_image reads it through a view.
             self.upload.image = part.data  # type: ignore[assignment]
             self.upload.image_is_file = part.filename is not None
+            self.upload.image_filename = part.filename
             part.data = bytearray()
         elif part.name == TYPE_FIELD and self.upload.type_value is None:
             self.upload.type_value = part.data.decode("utf-8", "replace")
 
 
-async def read_upload(chunks: AsyncIterator[bytes], boundary: bytes) -> Upload:
-    """Parse a multipart body from its chunks with the bounds above (raises UploadRejected)."""
-    collector = _Collector()
+async def read_upload(
+    chunks: AsyncIterator[bytes], boundary: bytes, *, max_image_bytes: int = MAX_IMAGE_BYTES
+) -> Upload:
+    """Parse a multipart body from its chunks with the bounds above (raises UploadRejected);
+    ``max_image_bytes`` differs from the LP-REQ-6 limit only for a mutant (issue 8)."""
+    collector = _Collector(max_image_bytes)
     callbacks = {
         name: getattr(collector, name)
         for name in (

@@ -1,0 +1,613 @@
+"""The faults the mutant catalogue plants in the reference server (issue 8): small hook factories.
+
+Each factory returns one hook of a kind that ``conformance.mock.mutants.MutantSet`` applies:
+``decide`` (alter the outcome), ``body`` (alter the JSON object), ``response`` (alter the HTTP
+response), ``intake`` (alter or refuse the parsed upload), ``load`` (decode the image) and
+``video`` (make the video bytes). Nothing here runs unless a mutant is named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from conformance.contract import Edition
+from conformance.faces import Face
+from conformance.mock import animate as anim
+from conformance.mock.envelope import Outcome, error, status_of
+from conformance.mock.images import MAX_SIDE, ImageRejected, header_size, sniff
+from conformance.mock.upload import Upload
+
+Pixels = NDArray[np.uint8]
+Loader = Callable[[bytes], Pixels]
+Animator = Callable[[Pixels, Face, int, int], bytes]
+
+
+@dataclass
+class Ctx:
+    """What a hook may look at: the request, its parsed upload, the server's edition and state
+    shared by all requests of one server (for faults that appear only under concurrency)."""
+
+    request: Request
+    edition: Edition
+    shared: dict[str, Any]
+    upload: Upload | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+Case = Callable[[Outcome, Ctx], bool]
+
+
+# ---------------------------------------------------------------- which failure an outcome answers
+
+
+def code_is(*codes: str) -> Case:
+    """Outcomes with one of these codes."""
+    return lambda outcome, ctx: outcome.code in codes
+
+
+def missing_image(outcome: Outcome, ctx: Ctx) -> bool:
+    """LP-ERR-3: the body had no image_target part."""
+    return outcome.code == "MISSING_PARAMETERS" and ctx.upload is not None and ctx.upload.image is None
+
+
+def text_or_empty_image(outcome: Outcome, ctx: Ctx) -> bool:
+    """LP-ERR-4: image_target as a text field or an empty file."""
+    return (
+        outcome.code in ("MISSING_PARAMETERS", "PARAMETERS_CANNOT_EMPTY")
+        and ctx.upload is not None
+        and ctx.upload.image is not None
+    )
+
+
+def not_multipart(outcome: Outcome, ctx: Ctx) -> bool:
+    """LP-ERR-11: a JSON or urlencoded body."""
+    content_type = ctx.request.headers.get("content-type", "").lower()
+    return outcome.code == "MISSING_PARAMETERS" and not content_type.startswith("multipart/")
+
+
+def injected_server_error(outcome: Outcome, ctx: Ctx) -> bool:
+    """LP-ERR-13: the fault header asked for a server failure."""
+    return outcome.status >= 500 and outcome.message.startswith("Injected fault")
+
+
+def client_error(outcome: Outcome, ctx: Ctx) -> bool:
+    """Any 4xx outcome."""
+    return 400 <= outcome.status < 500
+
+
+# ---------------------------------------------------------------- decide hooks
+
+
+def answer(case: Case, code: str, status: int | None = None, message: str | None = None) -> Any:
+    """A decide hook: outcomes matching ``case`` get ``code`` with ``status`` (default: the code's
+    status in the server's edition)."""
+
+    def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
+        if not case(outcome, ctx):
+            return outcome
+        return Outcome(
+            status=status if status is not None else status_of(code, ctx.edition),
+            code=code,
+            message=message or outcome.message,
+            headers=outcome.headers,
+        )
+
+    return decide
+
+
+def in_edition(edition: Edition) -> Any:
+    """A decide hook: every error answered with its status in another edition (SPEC §0)."""
+
+    def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
+        if outcome.status == 200:
+            return outcome
+        return replace(outcome, status=status_of(outcome.code, edition))
+
+    return decide
+
+
+def without_header(name: str) -> Any:
+    """A decide hook: drop one response header (e.g. Retry-After)."""
+
+    def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
+        kept = {k: v for k, v in outcome.headers.items() if k.lower() != name.lower()}
+        return replace(outcome, headers=kept)
+
+    return decide
+
+
+HOSTILE_CODES = ("MISSING_PARAMETERS", "FILE_RESOLUTION_EXCEEDS_LIMITS", "FILE_DECODING_FAILURE")
+
+
+def dies_after_hostile(outcome: Outcome, ctx: Ctx) -> Outcome:
+    """After a malformed body, a bomb or a corrupt file, every later request fails with 500."""
+    if ctx.shared.get("dead"):
+        return error("SERVICE_INTERNAL_ERROR", "The worker is gone.", ctx.edition)
+    if outcome.code in HOSTILE_CODES:
+        ctx.shared["dead"] = True
+    return outcome
+
+
+def success_is_removed_endpoint(outcome: Outcome, ctx: Ctx) -> Outcome:
+    """The endpoint moved: a POST to the documented path is a 404 (LP-REQ-1)."""
+    if ctx.request.method != "POST":
+        return outcome
+    return error("ERROR_RESOURCE_NOT_FOUND", f"No resource at {ctx.request.url.path}.", ctx.edition)
+
+
+def fails_under_load(limit: int) -> Any:
+    """A decide hook: a 500 when more than ``limit`` requests are in flight (counted in intake)."""
+
+    def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
+        if ctx.notes.get("in_flight", 0) > limit and outcome.status == 200:
+            return error("SERVICE_INTERNAL_ERROR", "Worker pool exhausted.", ctx.edition)
+        return outcome
+
+    return decide
+
+
+async def count_in_flight(upload: Upload, ctx: Ctx) -> Upload:
+    """Intake hook for ``fails_under_load``: note how many requests are being parsed at once."""
+    ctx.shared["in_flight"] = ctx.shared.get("in_flight", 0) + 1
+    try:
+        await asyncio.sleep(0.3)
+        ctx.notes["in_flight"] = ctx.shared["in_flight"]
+    finally:
+        ctx.shared["in_flight"] -= 1
+    return upload
+
+
+class _Delayed(Response):
+    """A response sent only after a pause (the wrapped response is sent unchanged)."""
+
+    def __init__(self, inner: Response, seconds: float) -> None:
+        self.inner, self.seconds = inner, seconds
+        self.status_code, self.headers, self.body = inner.status_code, inner.headers, b""  # type: ignore[misc]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(self.seconds)
+        await self.inner(scope, receive, send)
+
+
+def slow_client_errors(seconds: float) -> Any:
+    """A response hook that answers client errors after ``seconds`` (LP-OPS-1: within 5 s)."""
+
+    def hook(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+        return _Delayed(response, seconds) if client_error(outcome, ctx) else response
+
+    return hook
+
+
+# ---------------------------------------------------------------- body hooks (the JSON object)
+
+
+def drop(*path: str) -> Any:
+    """A body hook removing a field (``drop("error_detail", "message")`` for a nested one)."""
+
+    def body(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+        target = obj
+        for key in path[:-1]:
+            target = target.get(key, {})
+        if isinstance(target, dict):
+            target.pop(path[-1], None)
+        return obj
+
+    return body
+
+
+def set_field(
+    path: tuple[str, ...], value: Callable[[dict[str, Any], Outcome, Ctx], Any], errors_only: bool = False
+) -> Any:
+    """A body hook setting a field to ``value(obj, outcome, ctx)``."""
+
+    def body(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+        if errors_only and outcome.status == 200:
+            return obj
+        target = obj
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+        target[path[-1]] = value(obj, outcome, ctx)
+        return obj
+
+    return body
+
+
+def error_as_200(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """A 4xx answered as a 200 whose error_detail still names the error (LP-ENV-6)."""
+    if client_error(outcome, ctx):
+        obj["error_code"] = 0
+        obj["error_detail"]["status_code"] = 200
+        obj["data"] = {}
+        ctx.notes["status"] = 200
+    return obj
+
+
+STACK_TRACE = (
+    "Traceback (most recent call last):\n"
+    '  File "/srv/livephoto/app/pipeline.py", line 88, in handle\n'
+    "    pixels = decode(upload)\n"
+    "ValueError: cannot decode the upload"
+)
+
+
+def with_stack_trace(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """Errors carry the server's traceback (LP-SEC-2)."""
+    if outcome.status != 200:
+        obj["error_detail"]["message"] = f"{outcome.message}\n{STACK_TRACE}"
+    return obj
+
+
+def echoes_key(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """Errors repeat the request's key (LP-SEC-1)."""
+    key = ctx.request.headers.get("ailabapi-api-key")
+    if outcome.status != 200 and key:
+        obj["error_msg"] = f"{outcome.message} (key {key})"
+    return obj
+
+
+def error_with_video(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """Errors carry a non-empty data.video (LP-OK-3)."""
+    if outcome.status != 200:
+        obj["data"] = {"video": "AAAAIGZ0eXBpc29tAAACAGlzb21pc28y"}
+    return obj
+
+
+def video_at_top_level(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """A success without the data object: the video at the top level (LP-OK-3)."""
+    if outcome.status == 200:
+        obj["video"] = obj.pop("data", {}).get("video", "")
+    return obj
+
+
+def extra_fields(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    """Benign: more top-level and error_detail fields (LP-ENV-7)."""
+    obj["server_version"] = "9.9.9"
+    obj["elapsed_ms"] = 12
+    obj["error_detail"]["help_url"] = "https://example.invalid/errors"
+    return obj
+
+
+# ---------------------------------------------------------------- response hooks (HTTP)
+
+
+def strip_content_type(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+    """No Content-Type header at all (LP-ENV-1)."""
+    del response.headers["content-type"]
+    return response
+
+
+def content_type(value: str, errors_only: bool = False) -> Any:
+    """A response hook replacing the Content-Type."""
+
+    def hook(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+        if not errors_only or outcome.status != 200:
+            response.headers["content-type"] = value
+        return response
+
+    return hook
+
+
+def html_error_page(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+    """Client errors as a framework's HTML error page (LP-ENV-1)."""
+    if not client_error(outcome, ctx):
+        return response
+    page = f"<!DOCTYPE html><html><body><h1>{outcome.status} Error</h1><p>{outcome.code}</p></body></html>"
+    return Response(page, status_code=outcome.status, media_type="text/html", headers=outcome.headers)
+
+
+def chunked(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+    """Benign: the same JSON sent with Transfer-Encoding: chunked."""
+    body = bytes(response.body)
+
+    async def pieces() -> Any:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length",)}
+    return StreamingResponse(pieces(), status_code=response.status_code, headers=headers)
+
+
+# ---------------------------------------------------------------- intake hooks (the parsed upload)
+
+
+def refuse_if(predicate: Callable[[Upload, Ctx], bool], code: str, message: str) -> Any:
+    """An intake hook refusing uploads that match ``predicate`` with a documented code."""
+
+    def intake(upload: Upload, ctx: Ctx) -> Upload | Outcome:
+        if predicate(upload, ctx):
+            return error(code, message, ctx.edition)
+        return upload
+
+    return intake
+
+
+def boundary_shorter_than(length: int) -> Callable[[Upload, Ctx], bool]:
+    """Predicate: the multipart boundary is shorter than ``length`` characters (LP-REQ-2)."""
+
+    def short(upload: Upload, ctx: Ctx) -> bool:
+        content_type = ctx.request.headers.get("content-type", "")
+        boundary = content_type.partition("boundary=")[2].split(";")[0].strip('"')
+        return len(boundary) < length
+
+    return short
+
+
+def type_before_image(upload: Upload, ctx: Ctx) -> bool:
+    """Predicate: the type part came before image_target (LP-REQ-2)."""
+    names = upload.fields
+    return "type" in names and "image_target" in names and names.index("type") < names.index("image_target")
+
+
+def unknown_fields(upload: Upload, ctx: Ctx) -> bool:
+    """Predicate: a form field other than image_target and type (LP-REQ-7)."""
+    return any(name not in ("image_target", "type") for name in upload.fields)
+
+
+def extension_disagrees(upload: Upload, ctx: Ctx) -> bool:
+    """Predicate: the filename's extension names another format than the content (LP-REQ-6)."""
+    name = (upload.image_filename or "").lower()
+    fmt = sniff(upload.image or b"")
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    wanted = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "bmp": "bmp"}.get(ext)
+    return wanted is not None and fmt is not None and wanted != fmt
+
+
+def is_bmp(upload: Upload, ctx: Ctx) -> bool:
+    """Predicate: the image is a BMP (LP-REQ-6 lists BMP)."""
+    return sniff(upload.image or b"") == "bmp"
+
+
+def at_least(size: int) -> Callable[[Upload, Ctx], bool]:
+    """Predicate: the image has ``size`` bytes or more (off by one at the limit: ≥ instead of >)."""
+    return lambda upload, ctx: upload.image is not None and len(upload.image) >= size
+
+
+def retype(mapping: dict[str | None, str]) -> Any:
+    """An intake hook rewriting the type field (``None`` is an absent type)."""
+
+    def intake(upload: Upload, ctx: Ctx) -> Upload:
+        if upload.type_value in mapping:
+            upload.type_value = mapping[upload.type_value]
+        return upload
+
+    return intake
+
+
+def lenient_type(upload: Upload, ctx: Ctx) -> Upload:
+    """``type`` parsed with int(): " 1", "+0", "01" are taken as 0 or 1 (LP-REQ-5 says invalid)."""
+    value = upload.type_value
+    if value is not None and value not in ("0", "1"):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            return upload
+        if number in (0, 1):
+            upload.type_value = str(number)
+    return upload
+
+
+def no_image_is_fine(upload: Upload, ctx: Ctx) -> Upload | Outcome:
+    """A missing image_target answered with a (placeholder) success (LP-REQ-4)."""
+    if upload.image is None:
+        return Outcome(status=200, data={"video": "AAAAIGZ0eXBpc29tAAACAGlzb21pc28y"})
+    return upload
+
+
+async def shares_latest_image(upload: Upload, ctx: Ctx) -> Upload:
+    """A global "current image": concurrent requests get another request's video (LP-OPS-2)."""
+    ctx.shared["latest"] = (upload.image, upload.type_value)
+    await asyncio.sleep(0.3)
+    upload.image, upload.type_value = ctx.shared["latest"]
+    return upload
+
+
+async def racy_request_id(upload: Upload, ctx: Ctx) -> Upload:
+    """Reads the request counter on arrival; the id is committed when the answer is rendered."""
+    ctx.notes["counter"] = ctx.shared.get("counter", 0)
+    return upload
+
+
+def racy_id(ctx: Ctx, default: Callable[[], str]) -> str:
+    """Request-id hook for ``racy_request_id``: read-modify-write without a lock (LP-OPS-2)."""
+    value = ctx.notes.get("counter", ctx.shared.get("counter", 0))
+    ctx.shared["counter"] = value + 1
+    return f"req-{value:08d}"
+
+
+def sequential_id(ctx: Ctx, default: Callable[[], str]) -> str:
+    """Benign: a different request id format (a locked counter with a prefix)."""
+    ctx.shared["seq"] = ctx.shared.get("seq", 0) + 1
+    return f"LP-{ctx.shared['seq']:010d}"
+
+
+# ---------------------------------------------------------------- load hooks (image decoding)
+
+
+def decode_gif_and_webp(data: bytes, loader: Loader) -> Pixels:
+    """GIF and WebP decoded like the supported formats (LP-ERR-6 says 415)."""
+    if data[:6] in (b"GIF87a", b"GIF89a") or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        with Image.open(io.BytesIO(data)) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return loader(data)
+
+
+def accepts_side(limit: int) -> Any:
+    """A load hook decoding images with a side in 4096..``limit`` (off by one: LP-ERR-9 refuses them)."""
+
+    def load(data: bytes, loader: Loader) -> Pixels:
+        fmt = sniff(data)
+        if fmt is not None and MAX_SIDE < max(header_size(data, fmt)) <= limit:
+            with Image.open(io.BytesIO(data)) as image:
+                return np.asarray(image.convert("RGB"), dtype=np.uint8)
+        return loader(data)
+
+    return load
+
+
+def refuses_side(limit: int) -> Any:
+    """A load hook refusing sides ≥ ``limit`` (off by one: LP-REQ-6 accepts 4095)."""
+
+    def load(data: bytes, loader: Loader) -> Pixels:
+        fmt = sniff(data)
+        if fmt is not None and max(header_size(data, fmt)) >= limit:
+            raise ImageRejected("FILE_RESOLUTION_EXCEEDS_LIMITS", f"Sides must be less than {limit} px.")
+        return loader(data)
+
+    return load
+
+
+def bomb_crashes(data: bytes, loader: Loader) -> Pixels:
+    """A decoder that allocates the declared size: a small file declaring 20000² px crashes (500)."""
+    fmt = sniff(data)
+    if fmt is not None:
+        width, height = header_size(data, fmt)
+        if width * height > 64_000_000:
+            raise MemoryError(f"cannot allocate {width}×{height}×3 bytes")
+    return loader(data)
+
+
+# ---------------------------------------------------------------- video hooks
+
+
+def encode(
+    frames: list[Pixels],
+    *,
+    fps: int = anim.FPS,
+    codec: str = "libx264",
+    fmt: str = "mp4",
+    pix_fmt: str = "yuv420p",
+    audio: bool = False,
+) -> bytes:
+    """Encode frames with a chosen container, codec, rate and pixel format (and a tone track)."""
+    height, width = frames[0].shape[:2]
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.codec_context.options = {"threads": "1"}
+        sound = container.add_stream("aac", rate=44100) if audio else None
+        for pixels in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if sound is not None:
+            _mux_tone(container, sound, len(frames) / fps)
+    return buffer.getvalue()
+
+
+def _mux_tone(container: Any, stream: Any, seconds: float) -> None:
+    rate, size = 44100, 1024
+    samples = np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate).astype(np.float32) * 0.2
+    for start in range(0, len(samples) - size, size):
+        frame = av.AudioFrame.from_ndarray(samples[None, start : start + size], format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def frames_hook(transform: Callable[[list[Pixels], int], list[Pixels]], **encoding: Any) -> Any:
+    """A video hook: the reference frames, transformed, then encoded with ``encoding`` options."""
+
+    def video(pixels: Pixels, face: Face, video_type: int, seed: int, default: Animator) -> bytes:
+        frames = transform(anim.render_frames(pixels, face, video_type, seed), video_type)
+        return encode(frames, **encoding)
+
+    return video
+
+
+def first_frame_as_png(pixels: Pixels, face: Face, video_type: int, seed: int, default: Animator) -> bytes:
+    """Not a video: the first frame as a PNG (LP-VID-1)."""
+    frame = anim.render_frames(pixels, face, video_type, seed)[0]
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def face_hidden(pixels: Pixels, face: Face, video_type: int, seed: int, default: Animator) -> bytes:
+    """Avatar whose face is painted over before animating: it moves, but shows no face (LP-VID-6)."""
+    if video_type != 0:
+        return default(pixels, face, video_type, seed)
+    covered = pixels.copy()
+    pad_w, pad_h = face.w // 3, face.h // 3
+    top, left = max(face.y - pad_h, 0), max(face.x - pad_w, 0)
+    region = covered[top : face.y + face.h + pad_h, left : face.x + face.w + pad_w]
+    region[:] = cv2.GaussianBlur(region, (0, 0), sigmaX=max(face.w, 8) / 2.0)
+    region[::6, :] = 40  # stripes keep the blob moving visibly
+    return encode(anim.render_frames(covered, face, video_type, seed))
+
+
+def squashed(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """Every frame resized to a square (LP-VID-6 asks type 1 to keep the input's ratio)."""
+    side = max(2, (min(frames[0].shape[:2]) // 2) * 2)
+    return [cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA) for f in frames]
+
+
+def odd_sized(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """Frames one pixel narrower and shorter: odd sides (LP-VID-5)."""
+    height, width = frames[0].shape[:2]
+    return [np.ascontiguousarray(f[: height - 1, : width - 1]) for f in frames]
+
+
+def tiny(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """48-px frames (LP-VID-5 asks ≥ 64 px)."""
+    height, width = frames[0].shape[:2]
+    scale = 48 / max(height, width)
+    size = (max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2))
+    return [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames]
+
+
+def looped(times: float) -> Callable[[list[Pixels], int], list[Pixels]]:
+    """Frames repeated (or cut) to ``times`` the reference length."""
+
+    def transform(frames: list[Pixels], video_type: int) -> list[Pixels]:
+        count = max(1, round(len(frames) * times))
+        return [frames[i % len(frames)] for i in range(count)]
+
+    return transform
+
+
+def each_twice(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """Every frame doubled (with ``fps`` doubled: the same motion at 24 fps)."""
+    return [f for f in frames for _ in (0, 1)]
+
+
+def still(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """The first frame repeated: a still video (LP-VID-4)."""
+    return [frames[0]] * len(frames)
+
+
+def first_only(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    """One frame (LP-VID-1 asks for at least 2)."""
+    return frames[:1]
+
+
+def varying_length(shared: dict[str, Any]) -> Callable[[list[Pixels], int], list[Pixels]]:
+    """Each request gets a different length (LP-OPS-3 asks for the same shape)."""
+
+    def transform(frames: list[Pixels], video_type: int) -> list[Pixels]:
+        shared["calls"] = shared.get("calls", 0) + 1
+        return looped(1.0 + 0.5 * (shared["calls"] % 2))(frames, video_type)
+
+    return transform
+
+
+def as_json_text(obj: dict[str, Any]) -> bytes:
+    """The JSON bytes the reference server would send (for response hooks that rebuild a body)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()

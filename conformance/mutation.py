@@ -1,0 +1,144 @@
+"""Self-verification (issue 8): run the suite against one mutant of the reference server and judge
+whether it was killed — the run fails and its failing clauses include the mutant's clause — or,
+for a benign variant, whether the run passes.
+
+Used by ``tests/mock/test_mutants.py`` (one slow test per mutant) and ``tools/mutation_score.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.mock.config import ServerConfig
+from conformance.mock.faults import FAULT_HEADER
+from conformance.mock.mutants import Mutant, get
+from conformance.mock.runner import start_server_process
+from conformance.reports import load_report
+from conformance.reports.json_report import ReportError
+from conformance.spec import Level
+from conformance.verdicts import Verdict
+
+MUTANT_KEY = "mutant-run-key"  # the one key the mutant server accepts (never a real secret)
+RUN_TIMEOUT = 240.0  # seconds for one suite run; a normal one takes 3–20 s
+FAULT_STATES = ("rate-limit", "credits", "server-error", "retired")
+FAILED = (Verdict.FAIL, Verdict.ERROR)
+
+
+@dataclass(frozen=True)
+class MutantRun:
+    """What one suite run against a mutant showed."""
+
+    name: str
+    exit_code: int
+    failing: tuple[str, ...]  # clause ids whose verdict is fail or error
+    seconds: float
+    output: str = field(repr=False, default="")
+
+    @property
+    def mutant(self) -> Mutant:
+        """The catalogue entry (looked up by name, so a run pickles without the hooks)."""
+        return get(self.name)
+
+    @property
+    def suite_failed(self) -> bool:
+        """The run's verdict was "not compatible" at its gating level."""
+        return self.exit_code != 0
+
+    @property
+    def killed(self) -> bool:
+        """For a mutant: the run failed and its clause is among the failing ones."""
+        return self.suite_failed and self.mutant.clause in self.failing
+
+    @property
+    def precise(self) -> bool:
+        """The failing clauses are only the mutant's own (and those it declares in ``also``)."""
+        return set(self.failing) <= {self.mutant.clause, *self.mutant.also}
+
+    @property
+    def passed(self) -> bool:
+        """For a benign variant: the run passed with no failing clause."""
+        return self.exit_code == 0 and not self.failing
+
+    @property
+    def ok(self) -> bool:
+        """The outcome the catalogue asks for: killed (precisely, when ``exact``) or passed."""
+        if self.mutant.benign:
+            return self.passed
+        return self.killed and (self.precise or not self.mutant.exact)
+
+    def explain(self) -> str:
+        """One paragraph for a failing test: what was expected, what happened, the output's tail."""
+        m = self.mutant
+        wanted = "a passing run" if m.benign else f"a failing run whose failing clauses include {m.clause}"
+        if not m.benign and m.exact:
+            wanted += f" and no clause outside {sorted({m.clause, *m.also})}"
+        tail = "\n".join(self.output.splitlines()[-25:])
+        return (
+            f"mutant {m.name} ({m.description}): expected {wanted}; got exit code {self.exit_code}, "
+            f"failing clauses {list(self.failing) or 'none'}\n--- suite output (tail) ---\n{tail}"
+        )
+
+
+def suite_command(mutant: Mutant, url: str, report: Path, *, max_examples: int = 3) -> list[str]:
+    """The pytest command line of a suite run against a server with the mutant."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--target",
+        url,
+        "--api-key",
+        MUTANT_KEY,
+        "--report-json",
+        str(report),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-q",
+        "--max-examples",
+        str(max_examples),
+        "--request-timeout",
+        "20",
+    ]
+    for state in FAULT_STATES:
+        command += ["--fault-header", f"{state}={FAULT_HEADER}: {state}"]
+    # a later --max-examples in the selection wins (argparse keeps the last value)
+    return command + mutant.suite_args()
+
+
+def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -> MutantRun:
+    """Start the reference server with the mutant, run the suite against it, read the JSON report."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = workdir / f"{mutant.name}.json"
+    config = ServerConfig(api_keys=(MUTANT_KEY,), mutants=(mutant.name,), allow_fault_header=True)
+    started = time.perf_counter()
+    with start_server_process(config) as server:
+        try:
+            done = subprocess.run(
+                suite_command(mutant, server.url, report),
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            code, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, output = -1, f"the suite run exceeded {timeout:g} s\n{exc.stdout or ''}"
+    seconds = time.perf_counter() - started
+    try:
+        failing = tuple(c.id for c in load_report(report).clauses if c.verdict in FAILED)
+    except ReportError as exc:
+        failing, output = (), f"{output}\nno JSON report: {exc}"
+        code = code or -2
+    return MutantRun(mutant.name, code, failing, seconds, output)
+
+
+def gating_level(mutant: Mutant) -> Level:
+    """The level a run against the mutant gates at (SHOULD mutants and benign variants: should)."""
+    return Level.SHOULD if (mutant.benign or mutant.level is Level.SHOULD) else Level.MUST

@@ -14,45 +14,25 @@ import itertools
 import json
 import logging
 import time
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.contract import DEFAULT_SERVER_EDITION, Edition
 from conformance.exchange import Exchange
-from conformance.mock.envelope import envelope, error, new_request_id
 from conformance.proxy.cassette import CassetteWriter, Timings, now_iso
 from conformance.proxy.config import Mode, ProxyConfig
 from conformance.proxy.observe import Judgement, Observer, elapsed_ms, enforcement_message
 from conformance.proxy.observed import Observed, observe_request
+from conformance.proxy.wire import ResponseTooLarge, classify_failure, decode_body, forwardable, proxy_answer
 
 CONTROL_PREFIX = "/_livephoto/"  # the proxy's own paths: never forwarded
 REPORT_PATH = "/_livephoto/report"
-PROXY_HEADER = "x-livephoto-proxy"  # only on answers the proxy made itself
-# RFC 9110 §7.6.1: meaningful for one connection only. ``expect`` is negotiated per hop as well
-# (the proxy's server answers 100-continue itself); ``host`` is the upstream's, set by httpx.
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
-REQUEST_ONLY_DROPPED = frozenset({"host", "expect"})
 DRAIN_LIMIT = 64 * 1024 * 1024  # an over-cap body up to this size is read and discarded so the
 # client gets its 413 cleanly; beyond it the connection is closed after the answer
 
@@ -61,31 +41,6 @@ log = logging.getLogger("livephoto.proxy")
 
 class BodyTooLarge(Exception):
     """The request body grew past the cap while it was being forwarded."""
-
-
-class ResponseTooLarge(Exception):
-    """The upstream's answer grew past the response cap."""
-
-
-def forwardable(raw: list[tuple[bytes, bytes]], *, request: bool) -> list[tuple[bytes, bytes]]:
-    """Headers minus hop-by-hop ones (and those the Connection header names), order and case kept."""
-    named = {
-        token.strip().lower()
-        for name, value in raw
-        if name.lower() == b"connection"
-        for token in value.decode("latin-1").split(",")
-    }
-    dropped = HOP_BY_HOP | named | (REQUEST_ONLY_DROPPED if request else frozenset())
-    return [(name, value) for name, value in raw if name.decode("latin-1").lower() not in dropped]
-
-
-def proxy_answer(status_code: str, message: str, edition: Edition, reason: str) -> Response:
-    """An error envelope the proxy makes itself (SPEC §2 shape, a documented code)."""
-    concrete = DEFAULT_SERVER_EDITION if edition is Edition.ANY else edition
-    outcome = error(status_code, message, concrete)
-    return JSONResponse(
-        envelope(outcome, new_request_id()), status_code=outcome.status, headers={PROXY_HEADER: reason}
-    )
 
 
 @dataclass
@@ -148,19 +103,28 @@ class Proxy:
     async def _handle(self, request: Request, number: int, started: float, started_at: str) -> Response:
         declared = request.headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > self.config.max_request_body:
-            return await self._too_large(request, number, int(declared), started)
+            return await self._too_large(request, number, int(declared), started, drain=True)
         kept = bytearray()
         too_large = False
 
         async def tee() -> AsyncIterator[bytes]:
             nonlocal too_large
+            drained = 0
             async for chunk in request.stream():
+                if too_large:  # read on (up to DRAIN_LIMIT) so the client can receive its 413
+                    drained += len(chunk)
+                    if drained > DRAIN_LIMIT:
+                        break
+                    continue
                 kept.extend(chunk)
                 if len(kept) > self.config.max_request_body:
                     too_large = True
-                    raise BodyTooLarge
+                    del kept[:]
+                    continue
                 if chunk:
                     yield chunk
+            if too_large:
+                raise BodyTooLarge
 
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         query = request.scope.get("query_string", b"")
@@ -181,10 +145,15 @@ class Proxy:
                 content = _replayed(bytes(kept))
             upstream = await self._send(request.method, url, headers, content)
         except BodyTooLarge:
-            return await self._too_large(request, number, len(kept), started)
+            return await self._too_large(request, number, self.config.max_request_body + 1, started)
+        except ClientDisconnect:
+            log.info(
+                json.dumps({"exchange": number, "verdict": "client-gone", "total_ms": elapsed_ms(started)})
+            )
+            return Response(status_code=400)  # nobody reads it
         except Exception as exc:
             if too_large:
-                return await self._too_large(request, number, len(kept), started)
+                return await self._too_large(request, number, self.config.max_request_body + 1, started)
             return self._upstream_failure(exc, request, number, started)
         observed = observe_request(
             request.method,
@@ -293,13 +262,16 @@ class Proxy:
     def _response(self, upstream: _Upstream) -> Response:
         response = Response(content=upstream.body, status_code=upstream.status)
         headers = forwardable(upstream.raw_headers, request=False)
-        if not any(name.lower() == b"content-length" for name, _ in headers):
+        bodiless = upstream.status < 200 or upstream.status in (204, 304)
+        if not bodiless and not any(name.lower() == b"content-length" for name, _ in headers):
             headers.append((b"content-length", str(len(upstream.body)).encode()))  # was chunked
         response.raw_headers = headers
         return response
 
-    async def _too_large(self, request: Request, number: int, size: int, started: float) -> Response:
-        if size <= DRAIN_LIMIT:
+    async def _too_large(
+        self, request: Request, number: int, size: int, started: float, *, drain: bool = False
+    ) -> Response:
+        if drain and size <= DRAIN_LIMIT:  # the body is untouched: read and discard it
             drained = 0
             async for chunk in request.stream():
                 drained += len(chunk)
@@ -342,44 +314,9 @@ class Proxy:
         return proxy_answer(code, message, self.config.edition, "upstream-error")
 
 
-def classify_failure(exc: Exception, config: ProxyConfig) -> tuple[str, str]:
-    """The documented code and a message for an upstream failure: 504 for a timeout, else 502."""
-    if isinstance(exc, httpx.TimeoutException):
-        return "AI_SERVICE_TIMEOUT", f"The upstream did not answer within {config.upstream_timeout:g} s."
-    if isinstance(exc, httpx.ConnectError):
-        return "ERROR_GATEWAY", "The upstream refused the connection."
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "ERROR_GATEWAY", "The upstream closed the connection or sent an invalid HTTP response."
-    if isinstance(exc, httpx.NetworkError):
-        return "ERROR_GATEWAY", "The connection to the upstream was reset."
-    if isinstance(exc, ResponseTooLarge):
-        return "ERROR_GATEWAY", f"The upstream's response exceeds {config.max_response_body} bytes."
-    return "ERROR_GATEWAY", f"The upstream could not be reached ({type(exc).__name__})."
-
-
 async def _replayed(body: bytes) -> AsyncIterator[bytes]:
     """A buffered body sent chunked again, as the client sent it."""
     yield body
-
-
-def decode_body(body: bytes, encoding: str, limit: int) -> bytes | None:
-    """The body without its content coding (gzip, deflate), at most ``limit`` bytes; the body itself
-    when it has none; None for a coding the proxy does not decode or a body that does not decode."""
-    if encoding in ("", "identity"):
-        return body
-    if encoding not in ("gzip", "x-gzip", "deflate"):
-        return None
-    attempts = (16 + zlib.MAX_WBITS,) if encoding != "deflate" else (zlib.MAX_WBITS, -zlib.MAX_WBITS)
-    for wbits in attempts:
-        try:
-            inflater = zlib.decompressobj(wbits)
-            out = inflater.decompress(body, limit)
-            if inflater.unconsumed_tail:
-                return None  # larger than the cap once decoded
-            return out
-        except zlib.error:
-            continue
-    return None
 
 
 def create_proxy_app(config: ProxyConfig) -> Starlette:

@@ -17,10 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.contract import Edition
-from conformance.proxy.app import forwardable, proxy_answer
 from conformance.proxy.cassette import load_cassettes, response_body
 from conformance.proxy.config import MAX_REQUEST_BODY
 from conformance.proxy.observed import observe_request
+from conformance.proxy.wire import forwardable, proxy_answer
 
 MatchKey = tuple[str, str, str]  # image SHA-256, type, key state
 

@@ -26,6 +26,7 @@ from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
 from conformance.runner import CheckFunc, Recorder, plan
 from conformance.settings import Settings
+from conformance.spec import Level
 from conformance.verdicts import Verdict
 
 DEFAULT_VIDEO_EVERY = 5  # fully judge the video of one success response in 5
@@ -77,7 +78,8 @@ class LoadJudge:
         return sum(self.statuses.values()) + sum(self.transport_errors.values())
 
     def judge(self, exchange: Exchange, expect: str) -> int:
-        """Judge one response to a request sent with ``expect``; the number of violations."""
+        """Judge one response to a request sent with ``expect``; the number of violations (MUST and
+        SHOULD findings: the request then counts as failed in Locust's statistics)."""
         kind = "success" if expect == "success" else "errors"
         self.statuses[status_label(exchange)] += 1
         self.latencies[kind].append(round(exchange.elapsed * 1000, 2))
@@ -99,7 +101,7 @@ class LoadJudge:
         if full:
             found += self._same_shape(exchange)
         self._collect()
-        return len(found)
+        return sum(1 for violation in found if violation.level != Level.MAY)  # MAY findings are information
 
     def transport_error(self, kind: str, message: str) -> None:
         """Count a request the target did not answer (refused, reset, timed out): the suite could

@@ -61,7 +61,9 @@ def test_a_run_against_the_reference_server_finds_no_violation(reference: str, t
     assert report["kind"] == "load"
     assert report["summary"]["compatible"] is True
     assert metrics["contract_violations"] == 0
-    assert metrics["requests"] == 24  # the cap, reached long before the 30 s
+    # The cap, reached long before the 30 s (a request still in flight after Locust's 5 s stop
+    # timeout would be cut, so a few fewer are possible on a very busy machine, never more).
+    assert 20 <= metrics["requests"] <= 24
     assert metrics["elapsed_s"] < 30
     assert metrics["requests_per_s"] > 0
     assert set(metrics["latency_ms"]["all"]) == {"p50", "p95", "p99", "mean", "max"}

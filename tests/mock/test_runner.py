@@ -61,7 +61,7 @@ def test_config_round_trips_to_cli_args() -> None:
         faults=("credits",),
         allow_fault_header=True,
         latency=0.5,
-        mutants=("m1",),
+        mutants=("env-no-content-type",),
     )
     args = cli.build_parser().parse_args(["serve", *config_to_args(config)])
     assert (args.api_key, args.edition, args.seed, args.fault, args.faults, args.latency, args.mutant) == (
@@ -71,7 +71,7 @@ def test_config_round_trips_to_cli_args() -> None:
         ["credits"],
         True,
         0.5,
-        ["m1"],
+        ["env-no-content-type"],
     )
 
 

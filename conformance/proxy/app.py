@@ -44,6 +44,18 @@ class BodyTooLarge(Exception):
 
 
 @dataclass
+class _Seen:
+    """The request as received (the key is in ``headers``: never written as is)."""
+
+    method: str
+    path: str
+    query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    url: str
+
+
+@dataclass
 class _Upstream:
     status: int
     raw_headers: list[tuple[bytes, bytes]]
@@ -155,25 +167,18 @@ class Proxy:
             if too_large:
                 return await self._too_large(request, number, self.config.max_request_body + 1, started)
             return self._upstream_failure(exc, request, number, started)
-        observed = observe_request(
+        seen = _Seen(
             request.method,
             request.url.path,
             query.decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             bytes(kept),
+            url,
         )
-        exchange = Exchange(
-            request=observed.request,
-            url=url,
-            status=upstream.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in upstream.raw_headers],
-            body=upstream.body,
-            elapsed=upstream.elapsed,
-        )
-        timings = Timings(started_at, round(upstream.elapsed * 1000, 1), 0.0)
         forwarded = self._response(upstream)
+        timings = Timings(started_at, round(upstream.elapsed * 1000, 1), elapsed_ms(started))
         if self.config.mode is Mode.ENFORCE:
-            judgement = await asyncio.to_thread(self._judge, observed, exchange, number, timings, started)
+            judgement = await asyncio.to_thread(self._judge, seen, upstream, number, timings)
             if judgement.must:
                 self.observer.count_enforced()
                 return proxy_answer(
@@ -183,27 +188,32 @@ class Proxy:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.config.max_pending)
         await self._slots.acquire()  # backpressure: a bounded number of exchanges await judging
-        task = asyncio.create_task(self._judge_later(observed, exchange, number, timings, started))
+        task = asyncio.create_task(self._judge_later(seen, upstream, number, timings))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         return forwarded
 
-    async def _judge_later(
-        self, observed: Observed, exchange: Exchange, number: int, timings: Timings, started: float
-    ) -> None:
+    async def _judge_later(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> None:
         try:
-            await asyncio.to_thread(self._judge, observed, exchange, number, timings, started)
+            await asyncio.to_thread(self._judge, seen, upstream, number, timings)
         except Exception:
             log.exception("judging exchange %d failed", number)
         finally:
             assert self._slots is not None
             self._slots.release()
 
-    def _judge(
-        self, observed: Observed, exchange: Exchange, number: int, timings: Timings, started: float
-    ) -> Judgement:
-        """Judge, record and log one exchange (runs in a worker thread: video decoding is CPU work)."""
-        timings = Timings(timings.started_at, timings.upstream_ms, elapsed_ms(started))
+    def _judge(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> Judgement:
+        """Describe, judge, record and log one exchange (in a worker thread: parsing the multipart
+        body and decoding the video are CPU work that must not hold the event loop)."""
+        observed = observe_request(seen.method, seen.path, seen.query, seen.headers, seen.body)
+        exchange = Exchange(
+            request=observed.request,
+            url=seen.url,
+            status=upstream.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in upstream.raw_headers],
+            body=upstream.body,
+            elapsed=upstream.elapsed,
+        )
         encoding = (exchange.header("content-encoding") or "").strip().lower()
         decoded = decode_body(exchange.body, encoding, self.config.max_response_body)
         if decoded is None:

@@ -17,7 +17,7 @@ from conformance.registry import check_of
 from conformance.reports.model import CheckResult
 from conformance.settings import Settings
 from conformance.spec import Level
-from conformance.verdicts import NotApplicable, Verdict, Violation
+from conformance.verdicts import Evidence, NotApplicable, Verdict, Violation
 
 CheckFunc = Callable[..., Any]
 
@@ -137,6 +137,10 @@ class Recorder:
             )
         )
         if violation is not None:
+            # str(violation) renders from these fields (pytest prints it): redact them in place.
+            violation.received = self.redactor.text(violation.received)
+            violation.expected = self.redactor.text(violation.expected)
+            violation.evidence = Evidence(**self.redactor(evidence))
             violation.args = (self.redactor.text(violation.render()),)
         return violation
 

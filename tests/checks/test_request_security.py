@@ -195,3 +195,24 @@ def test_unrelated_base64_is_not_taken_for_the_key() -> None:
     other = base64.b64encode(b"Bearer sk-live-OTHER-9876543210 and more text").decode()
     body = error_body(401, "ERROR_USER_NOT_EXISTS", error_msg=f"context {other}")
     assert outcome(security.api_key_is_not_echoed, exchange(401, body), settings()) == "pass"
+
+
+def test_recorded_violation_prints_no_form_of_the_key() -> None:
+    """The suite's hygiene: a Violation as pytest prints it (str) and as recorded has the key's
+    echoed forms masked, even though the check quotes the offending body."""
+    from urllib.parse import quote
+
+    from conformance.redact import Redactor, key_forms
+    from conformance.runner import Recorder
+
+    body = error_body(
+        401, "ERROR_USER_NOT_EXISTS", error_msg=f"unknown key {quote(API_KEY + '+/=', safe='')}"
+    )
+    key = API_KEY + "+/="
+    rec = Recorder(settings=settings(api_key=key), redactor=Redactor([key]))
+    violation = rec.run(security.api_key_is_not_echoed, exchange(401, body))
+    assert violation is not None
+    assert violation.clause == "LP-SEC-1"
+    shown = str(violation) + repr(rec.results)
+    assert "unknown key ***" in str(violation)
+    assert not [form for form in key_forms(key) if form in shown]

@@ -29,7 +29,7 @@ ONE_GIB = 1024 * 1024 * 1024
 BIG_JSON_BYTES = 100 * 1024 * 1024
 MAX_HEADER_BYTES = 64 * 1024
 MAX_REQUEST_BODY = 64 * 1024 * 1024  # the suite sends 50 MiB (LP-SEC-3): drained, not kept
-KEY_HEADERS = ("x-api-key", "authorization")
+KEY_HEADERS = ("ailabapi-api-key", "x-api-key", "authorization")
 
 
 @dataclass
@@ -66,8 +66,9 @@ class Connection:
                 continue
         return b""
 
-    def read_request(self) -> Request | None:
-        """Read one HTTP/1.1 request (its body is drained, not kept); None when the client left."""
+    def read_request(self, drain_up_to: int = MAX_REQUEST_BODY) -> Request | None:
+        """Read one HTTP/1.1 request, its body drained (not kept) when it is at most
+        ``drain_up_to`` bytes; None when the client left."""
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = self._recv()
@@ -81,9 +82,9 @@ class Connection:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        length = min(int(headers.get("content-length", "0") or 0), MAX_REQUEST_BODY)
+        length = int(headers.get("content-length", "0") or 0)
         received = len(rest)
-        while received < length:
+        while received < length <= drain_up_to:
             chunk = self._recv()
             if not chunk:
                 return None
@@ -163,7 +164,7 @@ class HostileServer:
                 self._socks.append(sock)
             conn = Connection(sock, self._stopped)
             original = conn.read_request
-            conn.read_request = lambda: self._seen(original())  # type: ignore[method-assign]
+            conn.read_request = lambda *a, **k: self._seen(original(*a, **k))  # type: ignore[method-assign]
             self.behaviour(conn)
         except (OSError, ValueError):
             pass  # the client went away or refused the handshake: both expected here
@@ -381,7 +382,7 @@ def key_echo(conn: Connection) -> None:
         return
     key = request.key
     body = error_envelope(401, "ERROR_USER_NOT_EXISTS", f"unknown key {urllib.parse.quote(key, safe='')}")
-    echoed = base64.b64encode(key.encode()).decode()
+    echoed = base64.b64encode(f"key={key}".encode()).decode()  # the key inside a longer text
     conn.send(answer(body, status="401 Unauthorized", X_Debug_Key=echoed))
 
 
@@ -421,6 +422,23 @@ def dies_after(answers: int) -> Behaviour:
             return
         while conn.wait(0.25):
             pass
+
+    return behaviour
+
+
+def dies_on_oversized(limit: int = 6 * 1024 * 1024) -> Behaviour:
+    """Answers small requests with an error envelope; a body over ``limit`` kills it for good
+    (the connection closes and nothing is answered again): what LP-SEC-3/4 exist to catch."""
+    dead = threading.Event()
+
+    def behaviour(conn: Connection) -> None:
+        request = conn.read_request(drain_up_to=limit)
+        if request is None:
+            return
+        if dead.is_set() or request.body_bytes > limit:
+            dead.set()
+            return
+        conn.send(answer(error_envelope(400, "ERROR_PARAMETERS", "bad request"), status="400 Bad Request"))
 
     return behaviour
 

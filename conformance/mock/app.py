@@ -7,13 +7,14 @@ builds the response, and ``_respond`` logs it. A later mutant layer can wrap eit
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,8 +35,18 @@ KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
 VALID_TYPES = ("0", "1")  # LP-REQ-5: exactly these strings
 GENERIC_FAILURE = "The service failed to process the request. Please try again later."  # LP-SEC-2
 
+MEDIA_WORKERS = 2  # threads for decode, detection and encoding: bounds CPU and memory under load
+
 access_log = logging.getLogger("livephoto.access")
 error_log = logging.getLogger("livephoto.server")
+
+
+@functools.cache
+def _media_pool() -> ThreadPoolExecutor:
+    """The small pool the CPU-bound stages run in, off the event loop. Its size bounds how many
+    images are decoded and how many face classifiers (one per thread) exist at once, so memory
+    stays flat however many uploads arrive together."""
+    return ThreadPoolExecutor(MEDIA_WORKERS, thread_name_prefix="livephoto-media")
 
 
 def _authenticate(request: Request, config: ServerConfig) -> Outcome | None:
@@ -118,9 +129,10 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
     if type_value not in VALID_TYPES:
         shown = type_value if len(type_value) <= 20 else type_value[:20] + "…"
         return error("ERROR_INVALID_PARAMETER", f"type must be 0 or 1, got {shown!r}.", config.edition)
-    return await run_in_threadpool(
+    job = functools.partial(
         _process, upload.image, int(type_value), config.seed, config.edition, mutants, denied
     )
+    return await asyncio.get_running_loop().run_in_executor(_media_pool(), job)
 
 
 def render(outcome: Outcome, request_id: str) -> Response:

@@ -89,15 +89,18 @@ class Proxy:
 
     async def aclose(self) -> None:
         """Finish pending judgements and close the upstream client."""
-        await self.drain()
+        await self.drain(until_idle=True)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def drain(self) -> None:
-        """Wait until every exchange answered so far has been judged (and recorded)."""
+    async def drain(self, *, until_idle: bool = False) -> None:
+        """Wait until every exchange answered so far has been judged (and recorded); with
+        ``until_idle``, also those answered meanwhile (at shutdown)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+            if not until_idle:
+                return
 
     async def handle(self, request: Request) -> Response:
         """Forward one request and answer; never raises (failures become 502/504 envelopes)."""

@@ -42,6 +42,7 @@ class Observed:
     type_value: str | None
     body_bytes: int
     query: str = ""
+    image_problem: str = ""  # image_info's note: "", "bomb", "corrupt" or "unidentified"
     headers: tuple[tuple[str, str], ...] = ()  # as received: the key is in them, never write them as is
 
     @property
@@ -141,9 +142,9 @@ def observe_request(
     parts = parse_parts(body, content_type) if body else ()
     image_part = _first(parts or (), IMAGE_FIELD)
     type_part = _first(parts or (), TYPE_FIELD)
-    info = None
+    info, problem = None, ""
     if image_part is not None and image_part.content:
-        info, _ = image_info(image_part.content)
+        info, problem = image_info(image_part.content)
     # The proxy cannot know which keys the upstream accepts: any non-empty key counts as VALID.
     state = Key.MISSING if key is None else Key.VALID if key.strip() else Key.EMPTY
     request = ApiRequest(
@@ -165,6 +166,7 @@ def observe_request(
         body_bytes=len(body),
         query=query,
         headers=tuple(headers),
+        image_problem=problem,
     )
 
 
@@ -194,14 +196,14 @@ def broken_clauses(observed: Observed) -> list[str]:
     if type_part is not None and type_part.content.decode("utf-8", "replace") not in VALID_TYPES:
         broken.append("LP-ERR-5")
     if image is not None and image.filename is not None and image.content:
-        broken += _image_clauses(image.content)
+        broken += _image_clauses(image, observed)
     return broken
 
 
-def _image_clauses(content: bytes) -> list[str]:
-    if len(content) > MAX_IMAGE_BYTES:
+def _image_clauses(image: Part, observed: Observed) -> list[str]:
+    if len(image.content) > MAX_IMAGE_BYTES:
         return ["LP-ERR-8"]
-    info, why = image_info(content)
+    info, why = observed.request.image, observed.image_problem  # read once, in observe_request
     if why == "bomb":
         return ["LP-ERR-9"]
     if info is None:

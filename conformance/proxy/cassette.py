@@ -175,7 +175,7 @@ def response_body(directory: Path, response: dict[str, Any]) -> bytes:
             video = (blobs / response["video_sha256"]).read_bytes()
             text = text.replace(VIDEO_MARKER, base64.b64encode(video).decode("ascii"))
         return text.encode("utf-8")
-    body = (blobs / response["body_sha256"]).read_bytes()
+    body: bytes = (blobs / response["body_sha256"]).read_bytes()
     if response.get("video_sha256"):
         video = (blobs / response["video_sha256"]).read_bytes()
         body = body.replace(VIDEO_MARKER.encode(), base64.b64encode(video))

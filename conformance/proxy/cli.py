@@ -13,7 +13,7 @@ from conformance.proxy.config import DEFAULT_LISTEN, MAX_REQUEST_BODY, MAX_RESPO
 
 EDITIONS = ("any", "2025-09", "2026-01")  # SPEC §0: which (status, code) pairs are judged valid
 SWITCH_INTERVAL = 0.0005  # seconds: how long a thread may hold the GIL before the loop gets it
-Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _listen(text: str) -> tuple[str, int]:

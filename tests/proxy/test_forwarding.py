@@ -14,7 +14,7 @@ import pytest
 from conformance.mock.runner import ServerThread
 from conformance.proxy.runner import AppThread
 from tests.mock.samples import KEY, face_small
-from tests.proxy.conftest import ENDPOINT, echo_app, proxied
+from tests.proxy.conftest import ENDPOINT, echo_app, fixed_app, proxied
 
 MULTIPART = (
     b"--XyZ\r\n"
@@ -110,3 +110,12 @@ def test_paths_outside_the_endpoint_are_forwarded_too(reference: ServerThread) -
     assert through.status_code == direct.status_code == 404
     assert through.json()["error_detail"]["code"] == "ERROR_RESOURCE_NOT_FOUND"
     assert report["metrics"]["verdicts"] == {"unjudged": 1}
+
+
+def test_bodiless_answers_stay_bodiless() -> None:
+    with AppThread(fixed_app(b"", status=204)) as upstream, proxied(upstream.url) as proxy:
+        direct = httpx.delete(upstream.url + ENDPOINT)
+        through = httpx.delete(proxy.url + ENDPOINT)
+    assert (through.status_code, through.content) == (direct.status_code, b"") == (204, b"")
+    assert "content-length" not in through.headers
+    assert _headers(through) == _headers(direct)

@@ -7,8 +7,10 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from conformance.exchange import ApiRequest, Exchange
@@ -39,6 +41,82 @@ class TargetUnreachable(Exception):
 
 class TargetGone(TargetUnreachable):
     """The circuit breaker is open: the last requests all went unanswered, so none is sent."""
+
+
+_deadline = threading.local()  # .at: the monotonic time the current request must be done by
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose reads never wait past the current request's total deadline.
+
+    The per-read timeout alone lets a target trickle a status line and headers a byte at a time
+    for hours (h11 only stops at 16 KiB of headers); this bounds the whole answer.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        end: float | None = getattr(_deadline, "at", None)
+        if end is not None:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise httpcore.ReadTimeout("the answer did not finish in time")
+            timeout = left if timeout is None else min(timeout, left)
+        return self._inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's synchronous backend, its streams wrapped in ``_DeadlineStream``."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, timeout, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport(verify: bool) -> httpx.HTTPTransport:
+    """httpx's transport with the deadline backend (no proxies: ``trust_env`` is off anyway)."""
+    transport = httpx.HTTPTransport(verify=verify, trust_env=False)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_DeadlineBackend(),
+    )
+    return transport
 
 
 class _CappedDecoder:
@@ -109,7 +187,7 @@ class TargetClient:
             timeout=timeout,
             follow_redirects=False,
             verify=settings.verify,
-            transport=transport,
+            transport=transport or _deadline_transport(settings.verify),
             trust_env=False,
             headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
@@ -182,6 +260,7 @@ class TargetClient:
         http_request = self.build(request)
         url = str(http_request.url)
         started = time.perf_counter()
+        _deadline.at = time.monotonic() + self.settings.timeout
         try:
             response = self._http.send(http_request, stream=True)
             try:
@@ -196,6 +275,8 @@ class TargetClient:
         except (httpx.TransportError, httpx.DecodingError) as exc:
             reason = str(exc) or type(exc).__name__
             raise TargetUnreachable(f"{request.method} {url} failed: {reason}") from None
+        finally:
+            _deadline.at = None
         return Exchange(
             request=request,
             url=url,

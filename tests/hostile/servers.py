@@ -264,6 +264,15 @@ def slowloris(conn: Connection) -> None:
         pass
 
 
+def header_trickle(conn: Connection) -> None:
+    """A status line, then header bytes one every 0.2 s: the headers never end."""
+    if conn.read_request() is None:
+        return
+    conn.send(b"HTTP/1.1 200 OK\r\n")
+    while conn.wait(0.2) and conn.send(b"X"):
+        pass
+
+
 def endless_body(conn: Connection) -> None:
     """A chunked body that never ends (until the client disconnects)."""
     if conn.read_request() is None:

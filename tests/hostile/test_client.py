@@ -44,12 +44,21 @@ def unreachable(url: str, **options: object) -> tuple[str, float]:
     [
         (zoo.silent, "timed out"),
         (zoo.slowloris, "timed out"),
+        (zoo.header_trickle, "timed out"),
         (zoo.reset_mid_body, "failed"),
         (zoo.short_body, "failed"),
         (zoo.respond_once(zoo.HTTP09_GARBAGE), "failed"),
         (zoo.tls_alert, "failed"),
     ],
-    ids=["silent", "slowloris", "reset-mid-body", "short-content-length", "http09-garbage", "tls-alert"],
+    ids=[
+        "silent",
+        "slowloris",
+        "header-trickle",
+        "reset-mid-body",
+        "short-content-length",
+        "http09-garbage",
+        "tls-alert",
+    ],
 )
 def test_broken_answers_give_one_line_within_the_timeout(behaviour: zoo.Behaviour, expected: str) -> None:
     with zoo.serve(behaviour) as server:

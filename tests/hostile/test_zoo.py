@@ -132,6 +132,7 @@ def _assert_unreachable(run: Run, reason: str) -> None:
 UNANSWERED = [
     ("silent", zoo.silent, "timed out"),
     ("slowloris", zoo.slowloris, "timed out"),
+    ("header-trickle", zoo.header_trickle, "timed out"),
     ("reset-mid-body", zoo.reset_mid_body, "failed"),
     ("content-length-too-long", zoo.short_body, "failed"),
     ("http09-garbage", zoo.respond_once(zoo.HTTP09_GARBAGE), "failed"),

@@ -13,7 +13,6 @@ from conformance.proxy.config import DEFAULT_LISTEN, MAX_REQUEST_BODY, MAX_RESPO
 
 EDITIONS = ("any", "2025-09", "2026-01")  # SPEC §0: which (status, code) pairs are judged valid
 SWITCH_INTERVAL = 0.0005  # seconds: how long a thread may hold the GIL before the loop gets it
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -35,7 +34,7 @@ def _positive(text: str) -> float:
     return value
 
 
-def add_proxy_parser(subparsers: Subparsers) -> None:
+def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``proxy``: the validating recording proxy."""
     parser = subparsers.add_parser(
         "proxy", help="forward traffic to an implementation unchanged and judge every exchange"
@@ -129,7 +128,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_replay_parser(subparsers: Subparsers) -> None:
+def add_replay_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``replay``: serve recorded cassettes as a mock."""
     parser = subparsers.add_parser("replay", help="serve cassettes recorded by `proxy --record` as a mock")
     parser.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `proxy --record`")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,9 +38,11 @@ def reference() -> Iterator[ServerThread]:
 
 @contextmanager
 def proxied(upstream: str, **options: Any) -> Iterator[AppThread]:
-    """The proxy in front of ``upstream`` on a free port."""
-    with AppThread(create_proxy_app(ProxyConfig(upstream=upstream, **options))) as running:
-        yield running
+    """The proxy in front of ``upstream`` on a free port (failing videos saved in a temporary folder)."""
+    with tempfile.TemporaryDirectory(prefix="livephoto-proxy-") as artefacts:
+        options.setdefault("artefacts_dir", Path(artefacts))
+        with AppThread(create_proxy_app(ProxyConfig(upstream=upstream, **options))) as running:
+            yield running
 
 
 def echo_app(counter: list[int] | None = None) -> Starlette:

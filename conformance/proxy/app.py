@@ -24,12 +24,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from conformance.exchange import Exchange
+from conformance.exchange import KEY_HEADER, Exchange
 from conformance.proxy.cassette import CassetteWriter, Timings, now_iso
 from conformance.proxy.config import Mode, ProxyConfig
 from conformance.proxy.observe import Judgement, Observer, elapsed_ms, enforcement_message
 from conformance.proxy.observed import Observed, observe_request
 from conformance.proxy.wire import ResponseTooLarge, classify_failure, decode_body, forwardable, proxy_answer
+from conformance.redact import Redactor
 
 CONTROL_PREFIX = "/_livephoto/"  # the proxy's own paths: never forwarded
 REPORT_PATH = "/_livephoto/report"
@@ -251,7 +252,7 @@ class Proxy:
             line["action"] = "replaced by 502 ERROR_GATEWAY"
         if judgement.reason:
             line["reason"] = judgement.reason
-        log.info(json.dumps(line, ensure_ascii=False))
+        log.info(Redactor([observed.key or ""]).text(json.dumps(line, ensure_ascii=False)))
 
     async def _send(
         self, method: str, url: str, headers: list[tuple[bytes, bytes]], content: AsyncIterator[bytes] | None
@@ -297,7 +298,7 @@ class Proxy:
                 {
                     "exchange": number,
                     "method": request.method,
-                    "path": request.url.path,
+                    "path": Redactor([request.headers.get(KEY_HEADER, "")]).text(request.url.path),
                     "status": 413,
                     "verdict": "refused",
                     "reason": "request body over the cap",
@@ -316,7 +317,7 @@ class Proxy:
                 {
                     "exchange": number,
                     "method": request.method,
-                    "path": request.url.path,
+                    "path": Redactor([request.headers.get(KEY_HEADER, "")]).text(request.url.path),
                     "verdict": "upstream-error",
                     "code": code,
                     "reason": message,

@@ -126,3 +126,21 @@ def test_an_echoed_key_is_redacted_everywhere(tmp_path: Path) -> None:
     sec = next(c for c in report.json()["clauses"] if c["id"] == "LP-SEC-1")
     assert sec["verdict"] == "fail"
     _assert_no_key(record, SECRET)
+
+
+def test_a_key_in_the_path_stays_out_of_log_and_cassettes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="livephoto.proxy")
+    record = tmp_path / "record"
+    with (
+        AppThread(fixed_app(b"{}", status=404)) as upstream,
+        proxied(upstream.url, record_dir=record) as proxy,
+    ):
+        answer = httpx.get(f"{proxy.url}/v1/{SECRET}?key={SECRET}", headers={"ailabapi-api-key": SECRET})
+        httpx.get(proxy.url + "/_livephoto/report")
+    assert answer.status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "livephoto.proxy"]
+    assert lines and all(SECRET not in line for line in lines)
+    assert any('"path": "/v1/***"' in line for line in lines)
+    _assert_no_key(record, SECRET)

@@ -461,7 +461,7 @@ def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
     its clauses (the suite could not judge them), never a silent "not exercised"."""
     cause: BaseException | None = exc
     while cause is not None and not isinstance(cause, TargetUnreachable):
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
     settings = item.config.stash.get(settings_key, None)
     if cause is None or settings is None:
         return

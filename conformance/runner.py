@@ -162,6 +162,10 @@ class Recorder:
         """Record a pass the check function cannot see (e.g. a connection closed on purpose)."""
         self._record(check, Verdict.PASS, message)
 
+    def record_fail(self, check: CheckFunc, message: str) -> None:
+        """Record a failure the check function cannot see (no answer after a hostile request)."""
+        self._record(check, Verdict.FAIL, message)
+
     def error(self, check: CheckFunc, message: str) -> None:
         """Record that the suite could not judge a check (target unreachable mid-run)."""
         self._record(check, Verdict.ERROR, message)

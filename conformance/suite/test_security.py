@@ -52,6 +52,20 @@ def _hostile_requests() -> list[ApiRequest]:
     ]
 
 
+def _survives(client: TargetClient, recorder: Recorder, judge: Any) -> None:
+    """LP-SEC-4: a valid request after the hostile one succeeds; no answer at all is a failure
+    of the clause (the target died), not an inability to judge it."""
+    try:
+        exchange = client.send(st.request_for(st.face_photo()))
+    except TargetGone as exc:  # nothing was sent: the run has already lost the target
+        pytest.fail(f"the target did not answer: {exc}", pytrace=False)
+    except TargetUnreachable as exc:
+        message = f"no answer to a valid request sent after the hostile one: {exc}"
+        recorder.record_fail(security.target_survives, message)
+        raise pytest.fail.Exception(f"[LP-SEC-4 MUST] {message}", pytrace=False) from None
+    judge([security.target_survives], exchange)
+
+
 @pytest.mark.clause("LP-SEC-3", "LP-SEC-4")
 def test_oversized_body_is_refused_and_target_survives(
     client: TargetClient, recorder: Recorder, judge: Any
@@ -67,13 +81,13 @@ def test_oversized_body_is_refused_and_target_survives(
         recorder.record_pass(security.oversized_body_is_refused, f"connection closed: {exc}")
     else:
         judge([security.oversized_body_is_refused], exchange)
-    judge([security.target_survives], send(client, st.request_for(st.face_photo())))
+    _survives(client, recorder, judge)
 
 
 @pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-4")
 @pytest.mark.parametrize("api_request", _hostile_requests(), ids=lambda r: r.description)
 def test_hostile_request_then_target_survives(
-    api_request: ApiRequest, client: TargetClient, judge: Any
+    api_request: ApiRequest, client: TargetClient, recorder: Recorder, judge: Any
 ) -> None:
     """LP-SEC-2 and LP-SEC-4: a hostile request reveals no internals and the next valid request
     still succeeds."""
@@ -82,7 +96,7 @@ def test_hostile_request_then_target_survives(
     if exchange.status != 200:
         checks += [c for c in ERROR_COMMON if c is security.errors_reveal_no_internals]
     judge(checks, exchange)
-    judge([security.target_survives], send(client, st.request_for(st.face_photo())))
+    _survives(client, recorder, judge)
 
 
 @pytest.mark.clause("LP-SEC-1")

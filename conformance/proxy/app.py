@@ -74,7 +74,9 @@ class Proxy:
         self._client: httpx.AsyncClient | None = None
         self._numbers = itertools.count(1)
         self._pending: set[asyncio.Task[None]] = set()
-        self._slots: asyncio.Semaphore | None = None
+        self._budget: asyncio.Condition | None = None  # guards _waiting and _waiting_bytes
+        self._waiting = 0
+        self._waiting_bytes = 0
 
     def client(self) -> httpx.AsyncClient:
         """The one upstream client (created in the serving loop on first use)."""
@@ -189,22 +191,44 @@ class Proxy:
                     "ERROR_GATEWAY", enforcement_message(judgement), self.config.edition, "enforced"
                 )
             return forwarded
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.config.max_pending)
-        await self._slots.acquire()  # backpressure: a bounded number of exchanges await judging
-        task = asyncio.create_task(self._judge_later(seen, upstream, number, timings))
+        size = len(seen.body) + len(upstream.body)
+        await self._reserve(size)  # backpressure: what awaits judging stays bounded
+        task = asyncio.create_task(self._judge_later(seen, upstream, number, timings, size))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         return forwarded
 
-    async def _judge_later(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> None:
+    async def _reserve(self, size: int) -> None:
+        """Wait until the exchange fits: at most ``max_pending`` exchanges and
+        ``max_pending_bytes`` bytes await judging (one exchange always fits when none waits)."""
+        if self._budget is None:
+            self._budget = asyncio.Condition()
+        async with self._budget:
+            await self._budget.wait_for(
+                lambda: (
+                    self._waiting == 0
+                    or (
+                        self._waiting < self.config.max_pending
+                        and self._waiting_bytes + size <= self.config.max_pending_bytes
+                    )
+                )
+            )
+            self._waiting += 1
+            self._waiting_bytes += size
+
+    async def _judge_later(
+        self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings, size: int
+    ) -> None:
         try:
             await asyncio.to_thread(self._judge, seen, upstream, number, timings)
         except Exception:
             log.exception("judging exchange %d failed", number)
         finally:
-            assert self._slots is not None
-            self._slots.release()
+            assert self._budget is not None
+            async with self._budget:
+                self._waiting -= 1
+                self._waiting_bytes -= size
+                self._budget.notify_all()
 
     def _judge(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> Judgement:
         """Describe, judge, record and log one exchange (in a worker thread: parsing the multipart

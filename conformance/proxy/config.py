@@ -14,6 +14,7 @@ MAX_RESPONSE_BODY = 64 * 1024 * 1024  # a response must be buffered to be judged
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds to open a connection to the upstream
 DEFAULT_UPSTREAM_TIMEOUT = 60.0  # seconds between bytes of the upstream's answer (a video takes time)
 DEFAULT_MAX_PENDING = 16  # exchanges waiting to be judged before new ones wait for a slot
+DEFAULT_MAX_PENDING_BYTES = 128 * 1024 * 1024  # bytes (requests + answers) waiting to be judged
 DEFAULT_LISTEN = "127.0.0.1:8081"
 
 
@@ -42,6 +43,7 @@ class ProxyConfig:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     upstream_timeout: float = DEFAULT_UPSTREAM_TIMEOUT
     max_pending: int = DEFAULT_MAX_PENDING
+    max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.upstream)
@@ -54,7 +56,7 @@ class ProxyConfig:
         object.__setattr__(self, "edition", Edition(self.edition))
         if self.record_dir is not None:
             object.__setattr__(self, "record_dir", Path(self.record_dir))
-        for name in ("max_request_body", "max_response_body", "max_pending"):
+        for name in ("max_request_body", "max_response_body", "max_pending", "max_pending_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
         for name in ("connect_timeout", "upstream_timeout"):

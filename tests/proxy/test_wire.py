@@ -97,3 +97,37 @@ def test_totals_stay_bounded_and_the_report_is_valid() -> None:
     counted = {tuple(row[:4]): row[4] for row in report["metrics"]["outcomes"]}
     assert counted[("error_code_matches_http_status", "LP-ENV-3", "MUST", "fail")] == count
     assert report["metrics"]["exchanges"] == count
+
+
+@pytest.mark.parametrize(("count", "size"), [(2, 10**9), (16, 1)])
+def test_pending_judgements_stay_within_count_and_bytes(count: int, size: int) -> None:
+    """With judging slowed down, concurrent answers still all arrive, and no more exchanges (or
+    bytes) than allowed ever wait to be judged at once (a single one always fits)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conformance.proxy.app import create_proxy_app
+
+    seen: list[int] = []
+    with AppThread(fixed_app(b'{"x": 1}')) as upstream:
+        app = create_proxy_app(ProxyConfig(upstream=upstream.url, max_pending=count, max_pending_bytes=size))
+        proxy = app.state.proxy
+        judge = proxy.observer.judge
+        lock = threading.Lock()
+
+        def slow_judge(*args: object) -> object:
+            with lock:
+                seen.append(proxy._waiting)
+            time.sleep(0.05)
+            return judge(*args)
+
+        proxy.observer.judge = slow_judge
+        with AppThread(app) as running, ThreadPoolExecutor(6) as pool:
+            answers = list(
+                pool.map(lambda _: httpx.post(running.url + ENDPOINT, content=b"x", timeout=30), range(6))
+            )
+            report = httpx.get(running.url + "/_livephoto/report").json()
+    assert [a.status_code for a in answers] == [200] * 6
+    assert report["metrics"]["exchanges"] == 6
+    assert max(seen) <= (1 if size == 1 else count)

@@ -7,6 +7,7 @@ exit code (docs/hostile.md), and without the API key in any output, in any form.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -24,7 +25,6 @@ from conformance.reports import load_report
 from conformance.reports.model import RunReport
 from conformance.verdicts import Verdict
 from tests.hostile import servers as zoo
-from tests.hostile.test_client import self_signed  # noqa: F401 - the certificate fixture
 
 pytestmark = [pytest.mark.hostile, pytest.mark.slow]
 
@@ -92,6 +92,9 @@ def run_suite(
     record_property("hostile_exit_code", exit_code)
     record_property("hostile_seconds", round(seconds, 1))
     record_property("hostile_peak_rss_mib", round(peak))
+    record_property(
+        "hostile_runner_peak_rss_mib", round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    )
     print(f"\nhostile run: exit {exit_code}, {seconds:.1f} s, peak RSS {peak:.0f} MiB")
     assert exit_code not in (2, 3), f"the suite crashed or was interrupted:\n{output[-3000:]}"
     assert (tmp_path / "report.json").exists(), f"no report written:\n{output[-3000:]}"
@@ -157,7 +160,7 @@ def test_tls_to_a_plain_port(tmp_path: Path, record_property: Callable[[str, obj
 
 
 def test_self_signed_certificate_needs_insecure(
-    self_signed: tuple[str, str],  # noqa: F811 - the fixture imported above
+    self_signed: tuple[str, str],
     tmp_path: Path,
     record_property: Callable[[str, object], None],
 ) -> None:

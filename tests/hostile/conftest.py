@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A self-signed certificate for 127.0.0.1 made with the openssl command."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +27,7 @@ class ClientSettings:
     """What the client needs to know about the target."""
 
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)  # never in a traceback
     invalid_api_key: str = "invalid-key-for-conformance"
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = MAX_RESPONSE_BYTES

@@ -19,7 +19,7 @@ class Settings:
     """Everything a check or the client needs to know about the run."""
 
     target_url: str
-    api_key: str
+    api_key: str = field(repr=False)  # pytest prints fixtures' reprs in tracebacks: never the key
     invalid_api_key: str = DEFAULT_INVALID_KEY
     edition: Edition = Edition.ANY
     level: Level = Level.MUST

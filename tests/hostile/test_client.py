@@ -175,3 +175,16 @@ def test_self_signed_certificate_is_refused_unless_insecure(self_signed: tuple[s
         assert "\n" not in message
         with client_for(server.url, verify=False) as client:
             assert client.send(probe()).status == 400
+
+
+def test_key_is_in_no_repr_pytest_may_print() -> None:
+    """pytest's long tracebacks print fixture arguments (settings, recorder, client settings)."""
+    from conformance.redact import Redactor
+    from conformance.runner import Recorder
+    from tests.factories import settings
+
+    client_settings = ClientSettings(base_url="http://127.0.0.1:9", api_key=API_KEY)
+    recorder = Recorder(settings=settings(), redactor=Redactor([API_KEY]))
+    for shown in (repr(settings()), repr(client_settings), repr(recorder)):
+        assert API_KEY not in shown
+        assert "target_url" in shown or "base_url" in shown

@@ -10,11 +10,15 @@ the background; enforce mode judges first and replaces a MUST violation by a 502
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
+import os
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
@@ -37,7 +41,16 @@ REPORT_PATH = "/_livephoto/report"
 DRAIN_LIMIT = 64 * 1024 * 1024  # an over-cap body up to this size is read and discarded so the
 # client gets its 413 cleanly; beyond it the connection is closed after the answer
 
+JUDGE_THREADS = 1  # observe mode judges here, in answer order (cassettes too), below forwarding's priority
+JUDGE_NICENESS = 10  # Linux: a thread's own nice value; forwarding keeps the CPU when both want it
+
 log = logging.getLogger("livephoto.proxy")
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux applies PRIO_PROCESS to a thread id)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux or not allowed: same priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JUDGE_NICENESS)
 
 
 class BodyTooLarge(Exception):
@@ -74,6 +87,7 @@ class Proxy:
         self._client: httpx.AsyncClient | None = None
         self._numbers = itertools.count(1)
         self._pending: set[asyncio.Task[None]] = set()
+        self._judges: ThreadPoolExecutor | None = None  # observe mode's background judging
         self._budget: asyncio.Condition | None = None  # guards _waiting and _waiting_bytes
         self._waiting = 0
         self._waiting_bytes = 0
@@ -93,6 +107,9 @@ class Proxy:
     async def aclose(self) -> None:
         """Finish pending judgements and close the upstream client."""
         await self.drain(until_idle=True)
+        if self._judges is not None:
+            self._judges.shutdown(wait=True)
+            self._judges = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -219,8 +236,13 @@ class Proxy:
     async def _judge_later(
         self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings, size: int
     ) -> None:
+        if self._judges is None:
+            self._judges = ThreadPoolExecutor(
+                JUDGE_THREADS, thread_name_prefix="livephoto-judge", initializer=_lower_priority
+            )
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.to_thread(self._judge, seen, upstream, number, timings)
+            await loop.run_in_executor(self._judges, self._judge, seen, upstream, number, timings)
         except Exception:
             log.exception("judging exchange %d failed", number)
         finally:

@@ -10,12 +10,9 @@ the background; enforce mode judges first and replaces a MUST violation by a 502
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
-import os
-import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,16 +38,9 @@ REPORT_PATH = "/_livephoto/report"
 DRAIN_LIMIT = 64 * 1024 * 1024  # an over-cap body up to this size is read and discarded so the
 # client gets its 413 cleanly; beyond it the connection is closed after the answer
 
-JUDGE_THREADS = 1  # observe mode judges here, in answer order (cassettes too), below forwarding's priority
-JUDGE_NICENESS = 10  # Linux: a thread's own nice value; forwarding keeps the CPU when both want it
+JUDGE_THREADS = 1  # observe mode judges here, in answer order (cassettes too)
 
 log = logging.getLogger("livephoto.proxy")
-
-
-def _lower_priority() -> None:
-    """Lower the calling thread's CPU priority (Linux applies PRIO_PROCESS to a thread id)."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux or not allowed: same priority
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JUDGE_NICENESS)
 
 
 class BodyTooLarge(Exception):
@@ -237,9 +227,7 @@ class Proxy:
         self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings, size: int
     ) -> None:
         if self._judges is None:
-            self._judges = ThreadPoolExecutor(
-                JUDGE_THREADS, thread_name_prefix="livephoto-judge", initializer=_lower_priority
-            )
+            self._judges = ThreadPoolExecutor(JUDGE_THREADS, thread_name_prefix="livephoto-judge")
         loop = asyncio.get_running_loop()
         try:
             await loop.run_in_executor(self._judges, self._judge, seen, upstream, number, timings)

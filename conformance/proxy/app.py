@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from starlette.applications import Starlette
@@ -87,8 +88,11 @@ class Proxy:
         if self._client is None:
             timeout = httpx.Timeout(self.config.upstream_timeout, connect=self.config.connect_timeout)
             limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+            # The client is shared by every client of the proxy: it must keep no cookies, or one
+            # client's Set-Cookie would be sent upstream with another client's requests.
+            no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
             client = httpx.AsyncClient(
-                timeout=timeout, limits=limits, trust_env=False, follow_redirects=False
+                timeout=timeout, limits=limits, trust_env=False, follow_redirects=False, cookies=no_cookies
             )
             client.headers.clear()  # no Accept/User-Agent/Accept-Encoding of httpx's own: bytes as sent
             self._client = client

@@ -119,3 +119,12 @@ def test_bodiless_answers_stay_bodiless() -> None:
     assert (through.status_code, through.content) == (direct.status_code, b"") == (204, b"")
     assert "content-length" not in through.headers
     assert _headers(through) == _headers(direct)
+
+
+def test_upstream_cookies_are_not_kept_by_the_proxy(echo: AppThread) -> None:
+    """The echo answers with Set-Cookie: the proxy's shared client must not send them on later."""
+    with proxied(echo.url) as proxy:
+        first = httpx.post(proxy.url + "/a", content=b"1")
+        second = httpx.post(proxy.url + "/b", content=b"2")
+    assert first.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert "cookie" not in dict(second.json()["headers"])

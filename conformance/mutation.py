@@ -117,7 +117,11 @@ def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -
     report = workdir / f"{mutant.name}.json"
     config = ServerConfig(api_keys=(MUTANT_KEY,), mutants=(mutant.name,), allow_fault_header=True)
     started = time.perf_counter()
-    with start_server_process(config) as server:
+    try:
+        server = start_server_process(config)
+    except RuntimeError as exc:  # a broken server is this run's result, not the end of the score run
+        return MutantRun(mutant.name, -3, (), time.perf_counter() - started, str(exc))
+    with server:
         try:
             done = subprocess.run(
                 suite_command(mutant, server.url, report),

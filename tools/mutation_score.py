@@ -44,9 +44,7 @@ def run_all(mutants: list[Mutant], jobs: int) -> list[MutantRun]:
         runs = []
         for run in pool.map(_run, [(m.name, workdir) for m in mutants]):
             status = "ok  " if run.ok else "FAIL"
-            print(
-                f"{status} {run.name:32} {run.seconds:5.1f} s  failing: {', '.join(run.failing) or '-'}"
-            )
+            print(f"{status} {run.name:32} {run.seconds:5.1f} s  failing: {', '.join(run.failing) or '-'}")
             runs.append(run)
         return runs
 

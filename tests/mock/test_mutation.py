@@ -1,0 +1,91 @@
+"""How a suite run against a mutant is judged, and the score table (issue 8); no suite is run here."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from conformance.mutation import MUTANT_KEY, MutantRun, suite_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def score() -> ModuleType:
+    """tools/mutation_score.py, imported from its path (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("mutation_score", ROOT / "tools" / "mutation_score.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["mutation_score"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(name: str, exit_code: int, *failing: str) -> MutantRun:
+    return MutantRun(name, exit_code, failing, 1.0)
+
+
+def test_a_mutant_is_killed_only_when_the_run_fails_on_its_clause() -> None:
+    assert _run("vid-still", 1, "LP-VID-4").ok
+    assert not _run("vid-still", 0).killed  # the suite passed: the mutant survived
+    assert not _run("vid-still", 1, "LP-VID-2").killed  # failed, but not on the mutant's clause
+    spread = _run("vid-still", 1, "LP-VID-4", "LP-VID-2")
+    assert spread.killed and not spread.precise and not spread.ok  # exact mutants must be precise
+    assert _run("err-corrupt-500", 1, "LP-ERR-7", "LP-ERR-13").ok  # LP-ERR-13 is declared in also
+    assert _run("req-endpoint-moved", 1, "LP-REQ-1", "LP-REQ-5").ok  # not exact
+
+
+def test_a_benign_variant_passes_only_without_failing_clauses() -> None:
+    assert _run("benign-charset", 0).ok
+    assert not _run("benign-charset", 1, "LP-ENV-1").ok
+    assert not _run("benign-charset", 0, "LP-ENV-5").ok  # a recorded failure below the gate still counts
+    assert "expected a passing run" in _run("benign-charset", 1, "LP-ENV-1").explain()
+
+
+def test_suite_command_targets_the_server_with_the_mutants_selection() -> None:
+    command = suite_command(MutantRun("vid-still", 0, (), 0).mutant, "http://127.0.0.1:9", Path("r.json"))
+    assert command[command.index("--target") + 1] == "http://127.0.0.1:9"
+    assert command[command.index("--api-key") + 1] == MUTANT_KEY
+    assert command[-2:] == ["--level", "should"]  # vid-still breaks a SHOULD clause
+    assert "--family" in command and "video" in command
+    assert command.count("--fault-header") == 4
+
+
+def test_score_table_counts_per_family_and_benign_false_failures(score: ModuleType) -> None:
+    runs = [
+        _run("vid-still", 1, "LP-VID-4"),
+        _run("vid-webm", 0),  # survived
+        _run("vid-not-a-video", 1, "LP-VID-1"),
+        _run("benign-charset", 0),
+        _run("benign-chunked", 1, "LP-ENV-1"),  # a false failure
+    ]
+    block = score.table(runs, 120.0)
+    assert block.startswith(score.START) and block.endswith(score.END)
+    assert "| video | 1/1 (100 %) | 1/2 (50 %) | 2/3 (67 %) |" in block
+    assert "**1 false failures** out of 2 (benign-chunked)" in block
+    assert "| `vid-webm` | LP-VID-2 | SHOULD | video | SURVIVED | – | 1 |" in block
+    assert not score.goals_met(runs)
+    assert score.goals_met([runs[0], runs[2], runs[3]])
+
+
+def test_score_page_keeps_the_text_around_the_markers(score: ModuleType, tmp_path: Path) -> None:
+    page = tmp_path / "mutants.md"
+    page.write_text(f"# Title\n\n{score.START}\nold\n{score.END}\n\nafter\n", encoding="utf-8")
+    score.write_page(f"{score.START}\nnew\n{score.END}", page)
+    assert page.read_text(encoding="utf-8") == f"# Title\n\n{score.START}\nnew\n{score.END}\n\nafter\n"
+    fresh = tmp_path / "fresh.md"
+    score.write_page(f"{score.START}\nx\n{score.END}", fresh)
+    assert fresh.read_text(encoding="utf-8") == f"{score.START}\nx\n{score.END}\n"
+
+
+def test_unknown_mutant_in_the_score_tool_is_a_usage_error(
+    score: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        score.main(["--only", "nope", "--no-write"])
+    assert exited.value.code == 2
+    assert "unknown mutant 'nope'" in capsys.readouterr().err

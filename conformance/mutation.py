@@ -133,7 +133,8 @@ def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -
             )
             code, output = done.returncode, done.stdout + done.stderr
         except subprocess.TimeoutExpired as exc:
-            code, output = -1, f"the suite run exceeded {timeout:g} s\n{exc.stdout or ''}"
+            partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout
+            code, output = -1, f"the suite run exceeded {timeout:g} s\n{partial or ''}"
     seconds = time.perf_counter() - started
     try:
         failing = tuple(c.id for c in load_report(report).clauses if c.verdict in FAILED)

@@ -12,6 +12,7 @@ from typing import Any
 
 from conformance.contract import Edition
 from conformance.mock import mutant_hooks as h
+from conformance.mock import mutant_video as v
 from conformance.mock.mutants import Mutant
 from conformance.mock.upload import MAX_IMAGE_BYTES
 from conformance.spec import Level
@@ -216,7 +217,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         MUST,
         "video",
         "data.video is a PNG of the first frame",
-        video=h.first_frame_as_png,
+        video=v.first_frame_as_png,
         selection=VIDEO,
     ),
     _m(
@@ -225,7 +226,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         MUST,
         "video",
         "an MP4 with a single frame",
-        video=h.frames_hook(h.first_only),
+        video=v.frames_hook(v.first_only),
         selection=VIDEO,
     ),
     _m(
@@ -234,7 +235,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "VP8 in WebM instead of H.264 in MP4",
-        video=h.frames_hook(lambda f, t: f, codec="libvpx", fmt="webm"),
+        video=v.frames_hook(lambda f, t: f, codec="libvpx", fmt="webm"),
         selection=VIDEO,
     ),
     _m(
@@ -243,7 +244,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "a 0.5 s video",
-        video=h.frames_hook(h.looped(0.25)),
+        video=v.frames_hook(v.looped(0.25)),
         selection=VIDEO,
     ),
     _m(
@@ -252,7 +253,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "every frame the same: a still image",
-        video=h.frames_hook(h.still),
+        video=v.frames_hook(v.still),
         selection=VIDEO,
     ),
     _m(
@@ -261,7 +262,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "odd width and height (4:4:4 so x264 accepts them)",
-        video=h.frames_hook(h.odd_sized, pix_fmt="yuv444p"),
+        video=v.frames_hook(v.odd_sized, pix_fmt="yuv444p"),
         selection=VIDEO,
     ),
     _m(
@@ -270,7 +271,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "avatar video with the face painted over",
-        video=h.face_hidden,
+        video=v.face_hidden,
         selection=VIDEO,
     ),
     _m(
@@ -279,7 +280,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "full-body video squashed to a square",
-        video=h.frames_hook(h.squashed),
+        video=v.frames_hook(v.squashed),
         selection=VIDEO,
     ),
     _m(
@@ -288,7 +289,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         SHOULD,
         "video",
         "identical requests get videos of different lengths",
-        video=h.frames_hook(h.varying_length(_SHAPES)),
+        video=v.frames_hook(v.varying_length(_SHAPES)),
         selection=("--clause", "LP-OPS-3"),
     ),
     # ---------------------------------------------------------------- request (SPEC §1)
@@ -738,14 +739,14 @@ CATALOGUE: tuple[Mutant, ...] = (
         "benign-24-fps-4-s",
         "LP-VID-3",
         "a 4 s video at 24 fps",
-        video=h.frames_hook(h.looped(4.0), fps=24),
+        video=v.frames_hook(v.looped(4.0), fps=24),
         selection=VIDEO,
     ),
     _benign(
         "benign-audio-track",
         "LP-VID-7",
         "an AAC audio track beside the video",
-        video=h.frames_hook(lambda f, t: f, audio=True),
+        video=v.frames_hook(lambda f, t: f, audio=True),
         selection=VIDEO,
     ),
     _benign(

@@ -79,7 +79,8 @@ class MutantSet:
             config = getattr(request.app.state, "config", None)
             edition = config.edition if config is not None else Edition.E2026_01
             found = request.scope[SCOPE_KEY] = h.Ctx(request, edition, self.shared)
-        return found  # type: ignore[no-any-return]
+        assert isinstance(found, h.Ctx)
+        return found
 
     async def intake(self, upload: Upload, request: Request) -> Upload | Outcome:
         """Alter or refuse the parsed upload."""
@@ -109,7 +110,8 @@ class MutantSet:
         """The video bytes."""
         for mutant in self.mutants:
             if mutant.video is not None:
-                return mutant.video(pixels, face, video_type, seed, default)
+                video: bytes = mutant.video(pixels, face, video_type, seed, default)
+                return video
         return default(pixels, face, video_type, seed)
 
     def encode_video(self, video: bytes) -> str:

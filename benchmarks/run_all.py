@@ -42,7 +42,9 @@ def figures(output: str) -> list[str]:
 
 
 def run(script: Path, timeout: float) -> tuple[str, float, list[str]]:
-    """Run one script; its status, wall time and figures."""
+    """Run one script; its status, wall time and figures (the 1-minute load average first: the
+    machine may be shared, and every time figure depends on it)."""
+    load = f"load average {os.getloadavg()[0]:.2f} when the script started"
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     try:
@@ -57,9 +59,9 @@ def run(script: Path, timeout: float) -> tuple[str, float, list[str]]:
         )
     except subprocess.TimeoutExpired as exc:
         partial = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        return f"timed out after {timeout:g} s", time.perf_counter() - started, figures(partial)
+        return f"timed out after {timeout:g} s", time.perf_counter() - started, [load, *figures(partial)]
     status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
-    found = figures(done.stdout)
+    found = [load, *figures(done.stdout)]
     if done.returncode != 0 and done.stderr.strip():
         found.append("error: " + done.stderr.strip().splitlines()[-1])
     return status, time.perf_counter() - started, found

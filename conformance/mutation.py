@@ -37,6 +37,7 @@ class MutantRun:
     failing: tuple[str, ...]  # clause ids whose verdict is fail or error
     seconds: float
     output: str = field(repr=False, default="")
+    server_crashes: int = 0  # unexpected exceptions the server logged (a mutant that is itself broken)
 
     @property
     def mutant(self) -> Mutant:
@@ -64,11 +65,18 @@ class MutantRun:
         return self.exit_code == 0 and not self.failing
 
     @property
+    def sound(self) -> bool:
+        """The mutant ran as designed: the server logged no unexpected exception unless the
+        mutant's fault is a crash (a kill by a broken hook would prove nothing)."""
+        return self.server_crashes == 0 or self.mutant.crashes
+
+    @property
     def ok(self) -> bool:
-        """The outcome the catalogue asks for: killed (precisely, when ``exact``) or passed."""
+        """The outcome the catalogue asks for: killed (precisely, when ``exact``) or passed, by a
+        mutant that ran as designed."""
         if self.mutant.benign:
-            return self.passed
-        return self.killed and (self.precise or not self.mutant.exact)
+            return self.passed and self.sound
+        return self.killed and (self.precise or not self.mutant.exact) and self.sound
 
     def explain(self) -> str:
         """One paragraph for a failing test: what was expected, what happened, the output's tail."""
@@ -79,7 +87,8 @@ class MutantRun:
         tail = "\n".join(self.output.splitlines()[-25:])
         return (
             f"mutant {m.name} ({m.description}): expected {wanted}; got exit code {self.exit_code}, "
-            f"failing clauses {list(self.failing) or 'none'}\n--- suite output (tail) ---\n{tail}"
+            f"failing clauses {list(self.failing) or 'none'}, {self.server_crashes} unexpected server "
+            f"exception(s)\n--- suite output (tail) ---\n{tail}"
         )
 
 
@@ -135,13 +144,25 @@ def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -
         except subprocess.TimeoutExpired as exc:
             partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout
             code, output = -1, f"the suite run exceeded {timeout:g} s\n{partial or ''}"
+        crashes = _crashes(Path(server._log.name))  # the server's stderr log (RunningServer keeps it)
     seconds = time.perf_counter() - started
     try:
         failing = tuple(c.id for c in load_report(report).clauses if c.verdict in FAILED)
     except ReportError as exc:
         failing, output = (), f"{output}\nno JSON report: {exc}"
         code = code or -2
-    return MutantRun(mutant.name, code, failing, seconds, output)
+    return MutantRun(mutant.name, code, failing, seconds, output, crashes)
+
+
+CRASH_MARKERS = ("unexpected failure", "Exception in ASGI application")  # mock/app.py, uvicorn
+
+
+def _crashes(log: Path) -> int:
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 0
+    return sum(1 for line in text.splitlines() if any(marker in line for marker in CRASH_MARKERS))
 
 
 def gating_level(mutant: Mutant) -> Level:

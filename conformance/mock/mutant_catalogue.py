@@ -532,6 +532,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         selection=_errors("lp_err_9 or limits_are_exact or authentication_comes_before"),
         also=("LP-ERR-13", "LP-ERR-1"),
         exact=False,
+        crashes=True,
     ),
     _m(
         "err-no-face-404",

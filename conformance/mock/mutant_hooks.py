@@ -170,7 +170,7 @@ class _Delayed(Response):
 
     def __init__(self, inner: Response, seconds: float) -> None:
         self.inner, self.seconds = inner, seconds
-        self.status_code, self.headers, self.body = inner.status_code, inner.headers, b""  # type: ignore[misc]
+        self.status_code, self.raw_headers, self.body = inner.status_code, inner.raw_headers, b""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await asyncio.sleep(self.seconds)

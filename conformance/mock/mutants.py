@@ -41,6 +41,7 @@ class Mutant:
     selection: tuple[str, ...] = ()
     also: tuple[str, ...] = ()
     exact: bool = True  # False: the fault breaks too much to expect only ``clause`` (+ ``also``)
+    crashes: bool = False  # True: the fault is an unhandled exception in the server (a 500)
     decide: tuple[Callable[..., Any], ...] = ()
     body: tuple[Callable[..., Any], ...] = ()
     response: tuple[Callable[..., Any], ...] = ()

@@ -227,3 +227,12 @@ def test_suite_judges_mutant(mutant: Mutant, tmp_path: Path) -> None:
     run passes."""
     run = run_mutant(mutant, tmp_path)
     assert run.ok, run.explain()
+
+
+def test_slow_mutant_delays_client_errors_only(servers: dict[str, ServerThread]) -> None:
+    import time
+
+    started = time.perf_counter()
+    answer = _post(servers, "ops-slow-client-errors", key=None)
+    assert answer.status_code == 401
+    assert time.perf_counter() - started >= 5.5

@@ -89,3 +89,11 @@ def test_unknown_mutant_in_the_score_tool_is_a_usage_error(
         score.main(["--only", "nope", "--no-write"])
     assert exited.value.code == 2
     assert "unknown mutant 'nope'" in capsys.readouterr().err
+
+
+def test_a_kill_by_a_crashing_hook_does_not_count() -> None:
+    crashed = MutantRun("ops-slow-client-errors", 1, ("LP-OPS-1",), 1.0, server_crashes=3)
+    assert crashed.killed and not crashed.sound and not crashed.ok
+    assert "3 unexpected server exception(s)" in crashed.explain()
+    bomb = MutantRun("lim-bomb-500", 1, ("LP-ERR-9", "LP-ERR-13"), 1.0, server_crashes=2)
+    assert bomb.ok  # its fault *is* the crash

@@ -242,20 +242,22 @@ def _write_unreachable_report(config: pytest.Config, settings: Settings, message
     results = [
         CheckResult("target_answers", c, catalogue()[c].level.value, Verdict.ERROR, message) for c in clauses
     ]
-    report = aggregate(
-        results,
-        clauses=clauses,
-        kind="suite",
-        suite_version=__version__,
-        target_url=settings.target_url,
-        edition=settings.edition.value,
-        level=settings.level.value,
-        seed=settings.seed,
-        started_at=config.stash[state_key]["started_at"],
-        finished_at=_now(),
-        config=settings.redacted(),
-    )
-    _write_reports(config, report)
+    _write_reports(config, aggregate(results, clauses=clauses, **_run_facts(config, settings)))
+
+
+def _run_facts(config: pytest.Config, settings: Settings) -> dict[str, Any]:
+    """The report's description of this run (everything but the results)."""
+    return {
+        "kind": "suite",
+        "suite_version": __version__,
+        "target_url": settings.target_url,
+        "edition": settings.edition.value,
+        "level": settings.level.value,
+        "seed": settings.seed,
+        "started_at": config.stash[state_key]["started_at"],
+        "finished_at": _now(),
+        "config": settings.redacted(),
+    }
 
 
 def _client(settings: Settings) -> TargetClient:
@@ -500,16 +502,8 @@ def _build_report(config: pytest.Config) -> RunReport | None:
     return aggregate(
         results,
         clauses=sorted(selected) if selected else None,
-        kind="suite",
-        suite_version=__version__,
-        target_url=settings.target_url,
-        edition=settings.edition.value,
-        level=settings.level.value,
-        seed=settings.seed,
-        started_at=config.stash[state_key]["started_at"],
-        finished_at=_now(),
-        config=settings.redacted(),
         samples=[Sample(path, caption) for path, caption in config.stash[state_key]["samples"][:6]],
+        **_run_facts(config, settings),
     )
 
 

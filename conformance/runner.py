@@ -123,19 +123,7 @@ class Recorder:
             evidence = failed.evidence.as_dict()
         except NotApplicable as skipped:
             verdict, message, evidence = Verdict.SKIPPED, skipped.reason, {}
-        self.results.append(
-            CheckResult(
-                check=registered.name,
-                clause=registered.clause.id,
-                level=registered.level.value,
-                verdict=verdict,
-                message=self.redactor.text(message),
-                evidence=self.redactor(evidence),
-                nodeid=self.nodeid,
-                duration=time.perf_counter() - started,
-                videos=[a for a in evidence.get("artefacts", []) if _is_video(a)],
-            )
-        )
+        self._record(check, verdict, message, evidence, time.perf_counter() - started)
         if violation is not None:
             # str(violation) renders from these fields (pytest prints it): redact them in place.
             violation.received = self.redactor.text(violation.received)
@@ -170,10 +158,18 @@ class Recorder:
         """Record that the suite could not judge a check (target unreachable mid-run)."""
         self._record(check, Verdict.ERROR, message)
 
-    def _record(self, check: CheckFunc, verdict: Verdict, message: str) -> None:
+    def _record(
+        self,
+        check: CheckFunc,
+        verdict: Verdict,
+        message: str,
+        evidence: dict[str, Any] | None = None,
+        duration: float = 0.0,
+    ) -> None:
         registered = check_of(check)
         if self.selected is not None and registered.clause.id not in self.selected:
             return
+        evidence = evidence or {}
         self.results.append(
             CheckResult(
                 check=registered.name,
@@ -181,7 +177,10 @@ class Recorder:
                 level=registered.level.value,
                 verdict=verdict,
                 message=self.redactor.text(message),
+                evidence=self.redactor(evidence),
                 nodeid=self.nodeid,
+                duration=duration,
+                videos=[a for a in evidence.get("artefacts", []) if _is_video(a)],
             )
         )
 

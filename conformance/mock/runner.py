@@ -17,9 +17,8 @@ import uvicorn
 
 from conformance.mock.app import create_app
 from conformance.mock.config import ServerConfig
+from conformance.serving import HOST, START_TIMEOUT, UvicornThread
 
-HOST = "127.0.0.1"
-START_TIMEOUT = 30.0  # seconds to wait for the server to listen
 READY_PREFIX = "listening on "
 
 
@@ -45,11 +44,8 @@ def tune_allocator() -> bool:
         return False
 
 
-class ServerThread:
-    """uvicorn in a background thread on 127.0.0.1 and a free port; a context manager.
-
-    An exception in the server thread is re-raised by ``__enter__`` (start-up) or ``stop``.
-    """
+class ServerThread(UvicornThread):
+    """The reference server (or another ASGI app) in a background thread on 127.0.0.1."""
 
     def __init__(
         self,
@@ -68,52 +64,7 @@ class ServerThread:
             access_log=False,
             lifespan="off",
         )
-        self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(target=self._run, name="livephoto-reference-server", daemon=True)
-        self._error: BaseException | None = None
-        self._host = host
-
-    def _run(self) -> None:
-        try:
-            self._server.run()
-        except BaseException as exc:  # surfaced to the caller by start()/stop()
-            self._error = exc
-
-    @property
-    def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321``."""
-        sockets = self._server.servers[0].sockets if self._server.servers else []
-        if not sockets:
-            raise RuntimeError("the reference server is not running")
-        return f"http://{self._host}:{sockets[0].getsockname()[1]}"
-
-    def start(self) -> ServerThread:
-        """Start and wait until the socket listens."""
-        self._thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the reference server did not start: {self._error or 'timeout'}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop the server and join its thread; re-raise an error the thread hit."""
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=START_TIMEOUT)
-        error, self._error = self._error, None
-        if error is not None and not isinstance(error, SystemExit):
-            raise RuntimeError(f"the reference server thread failed: {error!r}") from error
-
-    def __enter__(self) -> ServerThread:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(uv_config, name="the reference server")
 
 
 def config_to_args(config: ServerConfig) -> list[str]:

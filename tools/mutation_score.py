@@ -49,6 +49,11 @@ def run_all(mutants: list[Mutant], jobs: int) -> list[MutantRun]:
         return runs
 
 
+def _killed(run: MutantRun) -> bool:
+    """Killed by the suite, by a mutant that ran as designed (no unexpected server exception)."""
+    return run.killed and run.sound
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{part}/{whole} ({100 * part / whole:.0f} %)" if whole else "–"
 
@@ -73,9 +78,9 @@ def table(runs: list[MutantRun], seconds: float) -> str:
         must, should = by_level.get(Level.MUST, []), by_level.get(Level.SHOULD, [])
         every = must + should
         counts = {
-            "must": (sum(r.killed for r in must), len(must)),
-            "should": (sum(r.killed for r in should), len(should)),
-            "precise": (sum(r.killed and r.precise for r in every), len(every)),
+            "must": (sum(_killed(r) for r in must), len(must)),
+            "should": (sum(_killed(r) for r in should), len(should)),
+            "precise": (sum(_killed(r) and r.precise for r in every), len(every)),
         }
         for key, (part, whole) in counts.items():
             totals[key][0] += part
@@ -88,7 +93,7 @@ def table(runs: list[MutantRun], seconds: float) -> str:
         + " | ".join(f"**{_pct(*totals[key])}**" for key in ("must", "should", "precise"))
         + " |"
     )
-    false_failures = [r for r in benign if not r.passed]
+    false_failures = [r for r in benign if not r.ok]
     lines += [
         "",
         f"Benign variants: **{len(false_failures)} false failures** out of {len(benign)} "
@@ -100,7 +105,9 @@ def table(runs: list[MutantRun], seconds: float) -> str:
     for run in runs:
         m = run.mutant
         if m.benign:
-            result = "passed" if run.passed else "FALSE FAILURE"
+            result = "passed" if run.ok else "FALSE FAILURE"
+        elif not run.sound:
+            result = "HOOK CRASHED"
         else:
             result = ("killed" if run.precise else "killed (also others)") if run.killed else "SURVIVED"
         level = "benign" if m.benign else m.level.value
@@ -128,8 +135,8 @@ def goals_met(runs: list[MutantRun]) -> bool:
     must = [r for r in runs if not r.mutant.benign and r.mutant.level is Level.MUST]
     should = [r for r in runs if not r.mutant.benign and r.mutant.level is Level.SHOULD]
     benign = [r for r in runs if r.mutant.benign]
-    should_ok = not should or sum(r.killed for r in should) / len(should) >= SHOULD_TARGET
-    return all(r.killed for r in must) and should_ok and all(r.passed for r in benign)
+    should_ok = not should or sum(_killed(r) for r in should) / len(should) >= SHOULD_TARGET
+    return all(_killed(r) for r in must) and should_ok and all(r.ok for r in benign)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,9 +8,6 @@ server. In a project that merely has the package installed, the plugin stays out
 from __future__ import annotations
 
 import json
-import os
-import random
-import tempfile
 from collections.abc import Generator, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -23,9 +20,15 @@ from conformance import __version__
 from conformance.client import ClientSettings, TargetClient, TargetUnreachable, check_base_url
 from conformance.contract import Edition
 from conformance.exchange import ApiRequest
+from conformance.options import (
+    ENV_KEY,
+    register_hypothesis_profiles,
+    resolve_settings,
+    selected_clauses,
+)
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, Sample, aggregate
-from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
+from conformance.settings import FAULT_STATES, Settings
 from conformance.spec import FAMILIES, Level, catalogue
 from conformance.verdicts import Verdict, Violation
 
@@ -33,9 +36,7 @@ if TYPE_CHECKING:
     from conformance.runner import Recorder
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
-ENV_KEY = "LIVEPHOTO_API_KEY"
 RESULTS_PROPERTY = "livephoto_results"
-FAULT_HEADER = "x-livephoto-fault"  # the reference server's fault injection header
 
 settings_key = pytest.StashKey[Settings]()
 results_key = pytest.StashKey[list[CheckResult]]()
@@ -84,91 +85,6 @@ def _suite_requested(config: pytest.Config) -> bool:
     return any("conformance.suite" in arg or str(SUITE_DIR) in str(arg) for arg in config.args)
 
 
-def _fault_headers(values: list[str], embedded: bool) -> dict[str, tuple[str, str]]:
-    headers = {state: (FAULT_HEADER, state) for state in FAULT_STATES} if embedded else {}
-    for value in values:
-        state, _, header = value.partition("=")
-        name, _, header_value = header.strip().strip("'\"").partition(":")
-        if state not in FAULT_STATES or not name.strip() or not header_value.strip():
-            raise pytest.UsageError(
-                f"--fault-header {value!r}: write STATE='Header-Name: value' with STATE one of "
-                f"{', '.join(FAULT_STATES)}, e.g. --fault-header rate-limit='X-Fault: rate-limit'"
-            )
-        headers[state] = (name.strip(), header_value.strip())
-    return headers
-
-
-def _resolve(config: pytest.Config, target: str | None) -> Settings:
-    embedded = target is None
-    api_key = config.getoption("api_key") or os.environ.get(ENV_KEY) or ""
-    if embedded:
-        api_key = api_key or REFERENCE_API_KEY
-    elif not api_key:
-        raise pytest.UsageError(f"--target needs a valid API key: pass --api-key KEY or set ${ENV_KEY}")
-    clauses = tuple(config.getoption("clause"))
-    unknown = [c for c in clauses if c not in catalogue()]
-    if unknown:
-        raise pytest.UsageError(f"--clause {unknown[0]}: no such clause (ids look like LP-ERR-5)")
-    families = tuple(config.getoption("family"))
-    for family in families:
-        if not catalogue().family(family):
-            raise pytest.UsageError(f"--family {family}: choose one of {', '.join(FAMILIES)}")
-    if config.getoption("max_examples") < 1:
-        raise pytest.UsageError("--max-examples must be at least 1")
-    if config.getoption("request_timeout") <= 0:
-        raise pytest.UsageError("--request-timeout must be a positive number of seconds")
-    artefacts = config.getoption("artefacts") or tempfile.mkdtemp(prefix="livephoto-")
-    return Settings(
-        target_url=target or "",
-        api_key=api_key,
-        invalid_api_key=config.getoption("invalid_api_key"),
-        edition=Edition(config.getoption("edition")),
-        level=Level(config.getoption("level").upper()),
-        max_examples=config.getoption("max_examples"),
-        request_timeout=config.getoption("request_timeout"),
-        insecure=config.getoption("insecure"),
-        embedded=embedded,
-        fault_headers=_fault_headers(config.getoption("fault_header"), embedded),
-        artefacts_dir=Path(artefacts),
-        clauses=clauses,
-        families=families,
-    )
-
-
-def _selected_clauses(settings: Settings) -> frozenset[str] | None:
-    if not settings.clauses and not settings.families:
-        return None
-    chosen = set(settings.clauses)
-    for family in settings.families:
-        chosen |= {clause.id for clause in catalogue().family(family)}
-    return frozenset(chosen)
-
-
-def _register_hypothesis_profiles(config: pytest.Config, settings: Settings) -> int:
-    from hypothesis import HealthCheck, Phase, core
-    from hypothesis import settings as hsettings
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    db_dir = config.getoption("examples_db")
-    database = DirectoryBasedExampleDatabase(db_dir) if db_dir else None
-    phases = list(Phase) if config.getoption("thorough") else [p for p in Phase if p != Phase.shrink]
-    common: dict[str, Any] = {
-        "deadline": None,
-        "database": database,
-        "phases": phases,
-        "suppress_health_check": list(HealthCheck),
-        "print_blob": True,
-    }
-    # Success paths are slow and costly: few examples. Error paths are cheap: more.
-    hsettings.register_profile("livephoto-errors", max_examples=settings.max_examples, **common)
-    hsettings.register_profile("livephoto-success", max_examples=max(1, settings.max_examples // 3), **common)
-    seed = config.getoption("hypothesis_seed", default=None)
-    if seed is None:
-        seed = random.randrange(2**32)
-        core.global_force_seed = seed  # type: ignore[assignment]
-    return int(seed)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve the settings once; start the embedded server when the suite runs without a target."""
     config.addinivalue_line("markers", "clause(*ids): the SPEC clauses a suite test exercises")
@@ -183,12 +99,12 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args = [str(SUITE_DIR)]
-    settings = _resolve(config, target)
+    settings = resolve_settings(config, target)
     if workerinput is not None and "livephoto_target" in workerinput:
         settings = settings.with_changes(target_url=workerinput["livephoto_target"])
     elif settings.embedded:
         settings = settings.with_changes(target_url=_start_embedded(config, settings))
-    seed = _register_hypothesis_profiles(config, settings)
+    seed = register_hypothesis_profiles(config, settings)
     settings = settings.with_changes(seed=seed)
     config.stash[settings_key] = settings
     config.stash[results_key] = []
@@ -237,7 +153,7 @@ def _preflight(config: pytest.Config, settings: Settings) -> None:
 def _write_unreachable_report(config: pytest.Config, settings: Settings, message: str) -> None:
     """The reports asked for, with an ``error`` verdict on every selected clause: nothing could
     be judged. The run then stops as a usage error (exit 4)."""
-    selected = _selected_clauses(settings)
+    selected = selected_clauses(settings)
     clauses = [c for c in catalogue() if selected is None or c in selected]
     results = [
         CheckResult("target_answers", c, catalogue()[c].level.value, Verdict.ERROR, message) for c in clauses
@@ -293,7 +209,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--clause`` / ``--family``: keep the suite tests whose clauses intersect the selection."""
     settings = config.stash.get(settings_key, None)
-    selected = _selected_clauses(settings) if settings else None
+    selected = selected_clauses(settings) if settings else None
     if selected is None:
         return
     keep: list[pytest.Item] = []
@@ -348,7 +264,7 @@ def recorder(request: pytest.FixtureRequest, livephoto_settings: Settings) -> Re
     rec = Recorder(
         settings=livephoto_settings,
         redactor=Redactor([livephoto_settings.api_key]),
-        selected=_selected_clauses(livephoto_settings),
+        selected=selected_clauses(livephoto_settings),
         nodeid=request.node.nodeid,
     )
     request.node.stash[recorder_key] = rec
@@ -467,7 +383,7 @@ def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
     settings = item.config.stash.get(settings_key, None)
     if cause is None or settings is None:
         return
-    selected = _selected_clauses(settings)
+    selected = selected_clauses(settings)
     message = Redactor([settings.api_key]).text(f"the target did not answer: {cause}")
     clauses = dict.fromkeys(c for mark in item.iter_markers("clause") for c in mark.args)
     item.stash[unanswered_key] = [
@@ -497,7 +413,7 @@ def _build_report(config: pytest.Config) -> RunReport | None:
     settings = config.stash.get(settings_key, None)
     if settings is None or getattr(config, "workerinput", None) is not None:
         return None
-    selected = _selected_clauses(settings)
+    selected = selected_clauses(settings)
     results: list[CheckResult] = config.stash[results_key]
     return aggregate(
         results,

@@ -87,15 +87,17 @@ class Violation(AssertionError):
         lines += [f"Received: {self.received}", f"Expected: {self.expected}"]
         request, response = self.evidence.request, self.evidence.response
         if request:
-            lines.append(f"Request: {request.get('description', '')} ({request.get('method', 'POST')})")
+            lines.append(f"Request: {request.get('method', 'POST')} {request.get('description', '')}")
+            if request.get("parts"):
+                lines.append("Parts: " + "; ".join(_part_text(part) for part in request["parts"]))
         if response:
-            content_type = {k.lower(): v for k, v in response.get("headers", {}).items()}.get(
-                "content-type", "(no Content-Type)"
-            )
+            headers = response.get("headers", {})
             lines.append(
-                f"Response: HTTP {response.get('status')} {content_type}, {response.get('bytes')} bytes "
-                f"in {response.get('elapsed_ms')} ms: {response.get('body_excerpt', '')}"
+                f"Response: HTTP {response.get('status')}, {response.get('bytes')} bytes in "
+                f"{response.get('elapsed_ms')} ms; headers: "
+                + (", ".join(f"{k}: {v}" for k, v in list(headers.items())[:8]) or "(none)")
             )
+            lines.append(f"Body: {response.get('body_excerpt', '')}")
         for note in self.evidence.notes:
             lines.append(f"Note: {note}")
         if self.evidence.artefacts:
@@ -106,6 +108,13 @@ class Violation(AssertionError):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    if "value" in part:
+        return f"{part['name']}={part['value']!r}"
+    details = [part.get("content_type") or "no Content-Type", f"{part.get('bytes')} bytes"]
+    return f"{part['name']}={part.get('filename')!r} ({', '.join(details)})"
 
 
 class NotApplicable(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -51,7 +52,8 @@ def _failure_test(clause: str, strategy: Any) -> Any:
     for image in BOUNDARIES.get(clause, []):
         test = example(api_request=st.request_for(image))(test)
 
-    test.__doc__ = f"{clause}: {errors.FAILURE_CHECKS[clause][0].__doc__.split(' — ')[0]}"  # type: ignore[attr-defined]
+    must_doc = errors.FAILURE_CHECKS[clause][0].__doc__ or ""
+    test.__doc__ = f"{clause}: {must_doc.split(' — ')[0]}"
     return test
 
 
@@ -86,7 +88,7 @@ def test_wrong_method_is_refused(method: str, client: Any, judge: Any) -> None:
     )
 
 
-FAULTS = {
+FAULTS: dict[str, list[Callable[..., Any]]] = {
     "rate-limit": [errors.rate_limit_is_429_or_503, errors.limit_carries_retry_after],
     "credits": [errors.out_of_credits_is_429, errors.limit_carries_retry_after],
     "server-error": [errors.server_failure_is_5xx_with_listed_code],

@@ -9,6 +9,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from conformance.argtypes import checked, non_negative_seconds
+
 Runner = Callable[[argparse.Namespace], int]
 
 EDITIONS = ("2025-09", "2026-01")  # the dated editions of SPEC §0 a server can implement
@@ -18,31 +20,15 @@ DEFAULT_PORT = 8080
 def _fault(text: str) -> str:
     from conformance.mock.faults import parse_fault
 
-    try:
-        parse_fault(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    parse_fault(text)
     return text
 
 
 def _mutant(text: str) -> str:
     from conformance.mock.mutants import get
 
-    try:
-        get(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    get(text)
     return text
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {text}")
-    return value
 
 
 def _port(text: str) -> int:
@@ -67,16 +53,18 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--fault",
         action="append",
-        type=_fault,
+        type=checked(_fault),
         default=[],
         metavar="STATE",
         help="server-wide fault: rate-limit, credits, server-error[:502|503|504], latency:S, retired",
     )
-    parser.add_argument("--latency", type=_non_negative, default=0.0, metavar="S", help="delay every answer")
+    parser.add_argument(
+        "--latency", type=non_negative_seconds, default=0.0, metavar="S", help="delay every answer"
+    )
     parser.add_argument(
         "--mutant",
         action="append",
-        type=_mutant,
+        type=checked(_mutant),
         default=[],
         metavar="NAME",
         help="switch on a fault of the mutant catalogue (repeatable; docs/mutants.md lists them)",

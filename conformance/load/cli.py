@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from conformance.argtypes import positive_int
+
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DEFAULT_USERS = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
 DEFAULT_DURATION = "60s"
@@ -41,16 +43,6 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
-    return value
-
-
 def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``load --target URL --users N --spawn-rate R --duration 60s …``."""
     parser = subparsers.add_parser(
@@ -64,7 +56,9 @@ def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         ),
     )
     parser.add_argument("--target", help="base URL of the API under test (not needed on a --worker)")
-    parser.add_argument("--users", type=_positive, default=DEFAULT_USERS, help="concurrent users (default 8)")
+    parser.add_argument(
+        "--users", type=positive_int, default=DEFAULT_USERS, help="concurrent users (default 8)"
+    )
     parser.add_argument(
         "--spawn-rate", type=float, default=None, help="users started per second (default: all)"
     )
@@ -74,10 +68,13 @@ def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     parser.add_argument("--api-key", default=None, help="the target's API key (default: $LIVEPHOTO_API_KEY)")
     parser.add_argument(
-        "--max-requests", type=_positive, default=DEFAULT_MAX_REQUESTS, help="request cap (default 10000)"
+        "--max-requests", type=positive_int, default=DEFAULT_MAX_REQUESTS, help="request cap (default 10000)"
     )
     parser.add_argument(
-        "--video-every", type=_positive, default=5, help="fully judge the video of 1 success in N (default 5)"
+        "--video-every",
+        type=positive_int,
+        default=5,
+        help="fully judge the video of 1 success in N (default 5)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the request pool (default 0)")
     parser.add_argument(
@@ -92,9 +89,9 @@ def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--master", action="store_true", help="coordinate --expect-workers workers")
     mode.add_argument("--worker", action="store_true", help="send load for the master at --master-host")
-    parser.add_argument("--expect-workers", type=_positive, default=1, help="workers the master waits for")
+    parser.add_argument("--expect-workers", type=positive_int, default=1, help="workers the master waits for")
     parser.add_argument("--master-host", default="127.0.0.1", help="the master a --worker connects to")
-    parser.add_argument("--master-port", type=_positive, default=DEFAULT_MASTER_PORT, help="default 5557")
+    parser.add_argument("--master-port", type=positive_int, default=DEFAULT_MASTER_PORT, help="default 5557")
     parser.add_argument(
         "--master-bind-host",
         default="127.0.0.1",

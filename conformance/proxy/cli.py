@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conformance.argtypes import checked, positive_seconds
 from conformance.proxy.config import DEFAULT_LISTEN, MAX_REQUEST_BODY, MAX_RESPONSE_BODY
 
 EDITIONS = ("any", "2025-09", "2026-01")  # SPEC §0: which (status, code) pairs are judged valid
@@ -18,20 +19,17 @@ SWITCH_INTERVAL = 0.0005  # seconds: how long a thread may hold the GIL before t
 def _listen(text: str) -> tuple[str, int]:
     from conformance.proxy.config import parse_listen
 
-    try:
-        return parse_listen(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse_listen(text)
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+def _add_listen(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen",
+        type=checked(_listen),
+        default=DEFAULT_LISTEN,
+        metavar="HOST:PORT",
+        help=f"(default {DEFAULT_LISTEN})",
+    )
 
 
 def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,13 +38,7 @@ def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "proxy", help="forward traffic to an implementation unchanged and judge every exchange"
     )
     parser.add_argument("--upstream", required=True, metavar="URL", help="base URL of the implementation")
-    parser.add_argument(
-        "--listen",
-        type=_listen,
-        default=DEFAULT_LISTEN,
-        metavar="HOST:PORT",
-        help=f"(default {DEFAULT_LISTEN})",
-    )
+    _add_listen(parser)
     parser.add_argument(
         "--mode",
         choices=("observe", "enforce"),
@@ -59,7 +51,11 @@ def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the final report on shutdown")
     parser.add_argument(
-        "--upstream-timeout", type=_positive, default=60.0, metavar="S", help="read timeout (default 60)"
+        "--upstream-timeout",
+        type=positive_seconds,
+        default=60.0,
+        metavar="S",
+        help="read timeout (default 60)",
     )
     parser.add_argument(
         "--max-response-bytes",
@@ -132,13 +128,7 @@ def add_replay_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     """Register ``replay``: serve recorded cassettes as a mock."""
     parser = subparsers.add_parser("replay", help="serve cassettes recorded by `proxy --record` as a mock")
     parser.add_argument("directory", type=Path, metavar="DIR", help="a directory written by `proxy --record`")
-    parser.add_argument(
-        "--listen",
-        type=_listen,
-        default=DEFAULT_LISTEN,
-        metavar="HOST:PORT",
-        help=f"(default {DEFAULT_LISTEN})",
-    )
+    _add_listen(parser)
     parser.add_argument(
         "--edition", choices=EDITIONS, default="any", help="status of the replay's own errors"
     )

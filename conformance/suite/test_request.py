@@ -6,10 +6,19 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import example, given
 
 from conformance.exchange import ApiRequest, Part
-from conformance.strategies import face_photo, request_for
-from conformance.suite._shared import type_part, with_header
+from conformance.strategies import (
+    MAX_IMAGE_BYTES,
+    MAX_SIDE,
+    face_photo,
+    image_of_exact_size,
+    image_with_side,
+    request_for,
+    valid_requests,
+)
+from conformance.suite._shared import success_settings, type_part, with_header
 
 
 def _labelled(api_request: ApiRequest, label: str, why: str) -> ApiRequest:
@@ -83,8 +92,11 @@ def test_key_header_in_any_casing_is_accepted(header: str, verify: Any) -> None:
 
 
 def _boundary_images() -> list[ApiRequest]:
+    """The explicit examples: the limits themselves and the formats recognised by content."""
     jpeg_named_png = face_photo(format="JPEG", side=320)
     return [
+        _labelled(request_for(image_of_exact_size(MAX_IMAGE_BYTES)), "LP-REQ-6", "exactly 5 MiB"),
+        _labelled(request_for(image_with_side(MAX_SIDE)), "LP-REQ-6", "4095 px side"),
         _labelled(request_for(face_photo(format="BMP", side=256)), "LP-REQ-6", "BMP"),
         _labelled(request_for(face_photo(format="PNG", side=320)), "LP-REQ-6", "PNG"),
         _labelled(
@@ -95,12 +107,22 @@ def _boundary_images() -> list[ApiRequest]:
     ]
 
 
-@pytest.mark.clause("LP-REQ-6")
-@pytest.mark.parametrize("api_request", _boundary_images(), ids=lambda r: r.description.split("; ")[-1])
-def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, verify: Any) -> None:
-    """LP-REQ-6: JPEG, PNG and BMP, recognised by content (the size and side limits are pinned by
-    the explicit examples of test_generated_valid_requests_get_a_video)."""
-    verify(api_request, expect="success")
+def _limits_test() -> Any:
+    @pytest.mark.clause("LP-REQ-6")
+    @success_settings()
+    @given(api_request=valid_requests(max_side=640).map(lambda r: _labelled(r, "LP-REQ-6", "generated")))
+    def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, verify: Any) -> None:
+        """LP-REQ-6: JPEG/PNG/BMP by content, ≤ 5 MiB (exactly 5 MiB is valid), sides ≤ 4095 px;
+        the limits and formats are explicit examples, more images are generated."""
+        verify(api_request, expect="success")
+
+    test = test_valid_images_up_to_the_limits_are_accepted
+    for api_request in _boundary_images():
+        test = example(api_request=api_request)(test)
+    return test
+
+
+test_valid_images_up_to_the_limits_are_accepted = _limits_test()
 
 
 @pytest.mark.clause("LP-REQ-7")

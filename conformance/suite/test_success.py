@@ -10,15 +10,7 @@ from hypothesis import example, given
 
 from conformance.checks import request as request_checks
 from conformance.checks import video
-from conformance.strategies import (
-    MAX_IMAGE_BYTES,
-    MAX_SIDE,
-    face_photo,
-    image_of_exact_size,
-    image_with_side,
-    request_for,
-    valid_requests,
-)
+from conformance.strategies import face_photo, request_for, valid_requests
 from conformance.suite._shared import send, success_settings
 
 SUCCESS_CLAUSES = (
@@ -51,8 +43,6 @@ def test_face_photo_gets_a_video(type_value: str | None, verify: Any) -> None:
 @success_settings()
 @given(api_request=valid_requests())
 @example(api_request=request_for(face_photo(format="PNG", side=384), type_value="0"))
-@example(api_request=request_for(image_of_exact_size(MAX_IMAGE_BYTES), type_value="1"))  # exactly 5 MiB
-@example(api_request=request_for(image_with_side(MAX_SIDE), type_value="0"))  # 4095 px
 def test_generated_valid_requests_get_a_video(api_request: Any, verify: Any) -> None:
     """Hypothesis-generated valid requests: formats, sizes, framings, multipart variants."""
     verify(api_request, expect="success")

@@ -98,6 +98,14 @@ class ApiRequest:
         )
 
     @property
+    def type_value(self) -> str:
+        """The ``type`` text field as sent, ``"0"`` when absent (LP-REQ-5: absent means avatar)."""
+        for part in self.parts:
+            if part.filename is None and part.name == "type":
+                return part.content.decode("utf-8", "replace")
+        return "0"
+
+    @property
     def image_bytes(self) -> bytes | None:
         """The content of the first file part, if any."""
         for part in self.parts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import quantiles
 
+from conformance.checks.video import ASPECT_TOLERANCE, aspect_drift
 from conformance.exchange import Exchange
 from conformance.media import probe_exchange
 from conformance.registry import fail, requirement
@@ -15,7 +16,7 @@ ERROR_BUDGET = 5.0  # s, LP-OPS-1: "an error response for a client error within 
 SMALL_IMAGE_PIXELS = 1_000_000  # LP-OPS-1: "≤ 1 MP"
 CONCURRENCY = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
 RATE_LIMIT_ANSWERS = frozenset({(429, "EXCEEDING_LIMITS"), (503, "AI_SERVICE_FLOW_RESTRICTION")})
-OWN_ASPECT_TOLERANCE = 0.10  # LP-OPS-2 "its own request", judged as LP-VID-6 does: |ratio / input − 1|
+OWN_ASPECT_TOLERANCE = ASPECT_TOLERANCE  # LP-OPS-2 "its own request", judged as LP-VID-6 does
 FULL_BODY_TYPE = "1"  # LP-REQ-5: type 1 keeps the input's aspect ratio (LP-VID-6)
 
 
@@ -92,25 +93,18 @@ def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: 
     return f"{ok}/{len(exchanges)} answered 200; {latency_figures(exchanges)}"
 
 
-def _request_type(exchange: Exchange) -> str:
-    for part in exchange.request.parts:
-        if part.filename is None and part.name == "type":
-            return part.content.decode("utf-8", "replace")
-    return "0"  # LP-REQ-5: absent means avatar
-
-
 def _video_fits_own_image(exchange: Exchange) -> None:
     """Fail when a type 1 success carries a video framed for another image (LP-OPS-2)."""
     image = exchange.request.image
-    if exchange.status != 200 or _request_type(exchange) != FULL_BODY_TYPE:
+    if exchange.status != 200 or exchange.request.type_value != FULL_BODY_TYPE:
         return
     if image is None or not image.width or not image.height:
         return
     probe = probe_exchange(exchange)
     if probe is None or not probe.ok or not probe.width or not probe.height:
         return  # no judgeable video: LP-OK-1 / LP-VID-1 say so
-    wanted, got = image.width / image.height, probe.width / probe.height
-    if abs(got / wanted - 1) > OWN_ASPECT_TOLERANCE:
+    wanted, got, drift = aspect_drift(image, probe)
+    if drift > OWN_ASPECT_TOLERANCE:
         fail(
             f"a {probe.width}×{probe.height} video (ratio {got:.3f}) for this request's "
             f"{image.width}×{image.height} image (ratio {wanted:.3f}): another request's video?",

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, ImageInfo
 from conformance.faces import detect_faces
 from conformance.media import (
     Base64Defect,
@@ -69,11 +69,10 @@ def _decoded(exchange: Exchange) -> VideoProbe:
     return probe
 
 
-def _request_type(exchange: Exchange) -> str:
-    for part in exchange.request.parts:
-        if part.filename is None and part.name == "type":
-            return part.content.decode("utf-8", "replace")
-    return "0"  # LP-REQ-5: absent means avatar
+def aspect_drift(image: ImageInfo, probe: VideoProbe) -> tuple[float, float, float]:
+    """(input ratio, video ratio, relative drift) of a full-body answer (LP-VID-6, LP-OPS-2)."""
+    wanted, got = image.width / image.height, probe.width / probe.height
+    return wanted, got, abs(got / wanted - 1)
 
 
 @requirement("LP-OK-2")
@@ -196,14 +195,13 @@ def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -
 @requirement("LP-VID-6")
 def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -> str:
     """``type`` 1 (full body) SHOULD keep the input's aspect ratio within 10 %."""
-    if _request_type(exchange) != "1":
+    if exchange.request.type_value != "1":
         raise NotApplicable("not a type 1 (full body) request")
     image = exchange.request.image
     if image is None or not image.width or not image.height:
         raise NotApplicable("the input image's size is unknown")
     probe = _decoded(exchange)
-    wanted, got = image.width / image.height, probe.width / probe.height
-    drift = abs(got / wanted - 1)
+    wanted, got, drift = aspect_drift(image, probe)
     if drift > ASPECT_TOLERANCE:
         _video(
             exchange,
@@ -219,7 +217,7 @@ def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -
 @requirement("LP-VID-6")
 def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
     """``type`` 0 (avatar) SHOULD show the face: a face detector finds a face in the first frame."""
-    if _request_type(exchange) != "0":
+    if exchange.request.type_value != "0":
         raise NotApplicable("not a type 0 (avatar) request")
     probe = _decoded(exchange)
     if probe.first_frame is None:

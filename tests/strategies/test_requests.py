@@ -13,6 +13,7 @@ from hypothesis.errors import InvalidArgument
 
 from conformance.client import ClientSettings, TargetClient
 from conformance.exchange import KEY_HEADER, ApiRequest, Key, Part
+from conformance.proxy.observed import parse_parts
 from conformance.strategies import (
     corrupt_image_requests,
     face_photo,
@@ -30,7 +31,7 @@ from conformance.strategies import (
     valid_requests,
     wrong_content_type_requests,
 )
-from tests.strategies.helpers import decode, has_face, parse_multipart
+from tests.strategies.helpers import decode, has_face
 
 FAST = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -48,17 +49,18 @@ def sent(client: TargetClient, request: ApiRequest) -> tuple[dict[str, str], lis
     return {k.lower(): v for k, v in raw}, raw, body
 
 
-def check_multipart(client: TargetClient, request: ApiRequest) -> list[dict[str, object]]:
+def check_multipart(client: TargetClient, request: ApiRequest) -> tuple[Part, ...]:
     headers, _, body = sent(client, request)
     assert headers["content-type"].startswith("multipart/form-data; boundary=")
     if request.boundary:
         assert headers["content-type"] == f"multipart/form-data; boundary={request.boundary}"
-    parts = parse_multipart(body, headers["content-type"])
-    assert [p["name"] for p in parts] == [p.name for p in request.parts]
+    parts = parse_parts(body, headers["content-type"])  # the proxy's parser, python-multipart inside
+    assert parts is not None, "not a well-formed multipart body"
+    assert [p.name for p in parts] == [p.name for p in request.parts]
     for got, part in zip(parts, request.parts, strict=True):
-        assert got["data"] == part.content
-        assert got["filename"] == part.filename
-        assert got["content_type"] == part.content_type
+        assert got.content == part.content
+        assert got.filename == part.filename
+        assert got.content_type == part.content_type
     return parts
 
 
@@ -80,12 +82,12 @@ def test_valid_requests_are_well_formed_multipart(client: TargetClient, request:
     parts = check_multipart(client, request)
     check_key(client, request)
     assert request.expect_clause == "LP-OK-1"
-    image_parts = [p for p in parts if p["name"] == "image_target"]
-    assert len(image_parts) == 1 and image_parts[0]["filename"]
-    image = decode(image_parts[0]["data"])  # type: ignore[arg-type]
+    image_parts = [p for p in parts if p.name == "image_target"]
+    assert len(image_parts) == 1 and image_parts[0].filename
+    image = decode(image_parts[0].content)  # type: ignore[arg-type]
     assert has_face(image)
     assert request.image is not None and image.size == (request.image.width, request.image.height)
-    types = [p["data"] for p in parts if p["name"] == "type"]
+    types = [p.content for p in parts if p.name == "type"]
     assert types in ([b"0"], [b"1"], [])
     assert request.key_header.lower() == KEY_HEADER
     assert f"{request.image.format} {request.image.width}×{request.image.height}" in request.description
@@ -129,7 +131,7 @@ def test_absent_part_content_type_is_hand_built(client: TargetClient) -> None:
     request = request_for(face_photo(), part_content_type="absent", boundary="abc")
     assert request.raw_body is not None and "hand-built" in request.description
     parts = check_multipart(client, request)
-    assert parts[0]["content_type"] is None
+    assert parts[0].content_type is None
     assert "-F" not in request.curl("http://x")  # curl sends the raw body only
 
 
@@ -139,7 +141,7 @@ def test_absent_part_content_type_without_extension_is_hand_built_too(client: Ta
     nameless = type(photo)(photo.data, "photo", photo.content_type, photo.info, photo.description)
     request = request_for(nameless, part_content_type="absent")
     assert request.raw_body is not None
-    assert check_multipart(client, request)[0]["content_type"] is None
+    assert check_multipart(client, request)[0].content_type is None
 
 
 def test_boundary_never_occurs_in_the_content() -> None:
@@ -197,15 +199,15 @@ def test_invalid_requests_build_and_carry_their_clause(
                 assert set(parse_qs(body.decode())) == {"image_target", "type"}
             return
         parts = check_multipart(client, request)
-        image_parts = [p for p in parts if p["name"] == "image_target"]
+        image_parts = [p for p in parts if p.name == "image_target"]
         if clause == "LP-ERR-3":
             assert not image_parts
         elif clause == "LP-ERR-4":
-            assert image_parts[0]["filename"] is None or image_parts[0]["data"] == b""
+            assert image_parts[0].filename is None or image_parts[0].content == b""
         else:
-            assert len(image_parts) == 1 and image_parts[0]["filename"]
+            assert len(image_parts) == 1 and image_parts[0].filename
         if clause == "LP-ERR-5":
-            assert [p["data"] for p in parts if p["name"] == "type"] not in ([b"0"], [b"1"], [])
+            assert [p.content for p in parts if p.name == "type"] not in ([b"0"], [b"1"], [])
         if clause in ("LP-ERR-1", "LP-ERR-2"):
             assert request.key in (Key.MISSING, Key.EMPTY, Key.INVALID)
 
@@ -223,12 +225,12 @@ def test_a_request_with_a_wrong_part_is_caught_by_the_checker(client: TargetClie
     good = request_for(face_photo())
     bad = ApiRequest(description="x", parts=(Part("image_target", b"abc", "a.jpg", "image/jpeg"),))
     parts = check_multipart(client, bad)
-    assert parts[0]["data"] != good.parts[0].content
+    assert parts[0].content != good.parts[0].content
 
 
 def test_mismatched_part_content_type_is_opt_in(client: TargetClient) -> None:
     request = request_for(face_photo(format="JPEG"), part_content_type="mismatched")
-    assert check_multipart(client, request)[0]["content_type"] == "image/png"
+    assert check_multipart(client, request)[0].content_type == "image/png"
     assert "part Content-Type image/png" in request.description
 
 

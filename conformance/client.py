@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from conformance.exchange import ApiRequest, Exchange
+from conformance.exchange import ENDPOINT_PATH, ApiRequest, Exchange
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a hostile target cannot exhaust memory
@@ -162,18 +164,54 @@ class _CappedDecoder:
 
 
 def check_base_url(url: str) -> str:
-    """The base URL without a trailing slash; ValueError with a corrective sentence if unusable."""
+    """The base URL without a trailing slash; ValueError with a corrective sentence if unusable.
+
+    Requests go to ``base + ENDPOINT_PATH`` (LP-REQ-1), so a query, a fragment or credentials in the
+    base would end up in the wrong place (or in logs): they are refused, not silently mangled.
+    """
+    example = "e.g. --target https://api.example.com or --target http://127.0.0.1:8080"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"--target {url!r} is not an http(s) URL; give the base URL, "
-            "e.g. --target https://api.example.com or --target http://127.0.0.1:8080"
-        )
+        raise ValueError(f"--target {url!r} is not an http(s) URL; give the base URL, {example}")
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise ValueError(f"--target {url!r} has an invalid port") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "--target must not carry credentials (user:password@); the API key goes in "
+            f"--api-key or $LIVEPHOTO_API_KEY, {example}"
+        )
+    if parts.query or url.rstrip().endswith("?"):
+        raise ValueError(f"--target {url!r} has a query (?…); give the base URL only, {example}")
+    if parts.fragment or "#" in url:
+        raise ValueError(f"--target {url!r} has a fragment (#…); give the base URL only, {example}")
+    if parts.path.rstrip("/").endswith(ENDPOINT_PATH.rstrip("/")):
+        base = url[: url.rstrip("/").rfind(ENDPOINT_PATH.rstrip("/"))]
+        raise ValueError(
+            f"--target {url!r} already ends with the endpoint path {ENDPOINT_PATH}; the suite appends it "
+            f"(LP-REQ-1): give the base URL, --target {base or 'https://api.example.com'}"
+        )
     return url.rstrip("/")
+
+
+def derived_boundary(request: ApiRequest) -> str:
+    """A multipart boundary derived from the parts, in httpx's format (32 hex digits).
+
+    httpx picks a random boundary when none is given; deriving it makes the same request the same
+    bytes in every run, so two runs with one seed send byte-identical requests (issue 14) and a
+    recording can be replayed by exact match.
+    """
+    digest = hashlib.sha256()
+    for part in request.parts:
+        for text in (part.name, part.filename, part.content_type):
+            digest.update(b"\x00" if text is None else text.encode("utf-8", "surrogatepass") + b"\x01")
+        digest.update(hashlib.sha256(part.content).digest())
+    while True:
+        boundary = digest.hexdigest()[:32]
+        if not any(f"--{boundary}".encode() in part.content for part in request.parts):
+            return boundary
+        digest.update(b"again")  # the boundary occurs in a part: derive another one
 
 
 class TargetClient:
@@ -192,6 +230,8 @@ class TargetClient:
             headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
         self._lock = threading.Lock()
+        # Called with every exchange sent (the plugin judges LP-OPS-1 on each of them).
+        self.observers: list[Callable[[Exchange], None]] = []
         self._failures = 0
         self._last_failure = ""
 
@@ -228,8 +268,8 @@ class TargetClient:
             return self._http.build_request(request.method, url, headers=headers, content=request.raw_body)
         if not request.parts:
             return self._http.build_request(request.method, url, headers=headers)
-        if request.boundary:
-            headers.append(("Content-Type", f"multipart/form-data; boundary={request.boundary}"))
+        boundary = request.boundary or derived_boundary(request)
+        headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
         files = [(part.name, (part.filename, part.content, part.content_type)) for part in request.parts]
         return self._http.build_request(request.method, url, headers=headers, files=files)
 
@@ -254,6 +294,9 @@ class TargetClient:
             raise
         with self._lock:
             self._failures = 0
+            observers = list(self.observers)
+        for observe in observers:
+            observe(exchange)
         return exchange
 
     def _send(self, request: ApiRequest) -> Exchange:

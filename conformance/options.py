@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 
+from conformance.client import check_base_url
+from conformance.config_file import ConfigError, FileConfig, discover
 from conformance.contract import Edition
+from conformance.option_table import ENV_KEY as ENV_KEY  # re-exported: the plugin names it
+from conformance.option_table import plugin_options
 from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
-from conformance.spec import FAMILIES, Level, catalogue
+from conformance.spec import Level, catalogue
 
-ENV_KEY = "LIVEPHOTO_API_KEY"
 FAULT_HEADER = "x-livephoto-fault"  # the reference server's fault injection header
 
 
@@ -36,25 +39,96 @@ def _fault_headers(values: list[str], embedded: bool) -> dict[str, tuple[str, st
     return headers
 
 
+config_file_key = pytest.StashKey[FileConfig]()
+key_source_key = pytest.StashKey[str]()  # where the valid key came from, for messages
+
+
+def apply_config_file(config: pytest.Config) -> FileConfig:
+    """Fill every option the command line left unset from the config file (then the default),
+    so that every later ``config.getoption`` sees the effective value. Idempotent.
+
+    Precedence: command line > environment > config file > default. Fault headers merge per
+    state (the command line's header for a state wins). A bad file or value: ``pytest.UsageError``.
+    """
+    found = config.stash.get(config_file_key, None)
+    if found is not None:
+        return found
+    for option in plugin_options():  # command-line values, checked by the same rules as the file's
+        given = getattr(config.option, option.dest, None)
+        for item in given if isinstance(given, list) else [given]:
+            problem = option.validate(item) if item is not None else None
+            if problem:
+                raise pytest.UsageError(f"{option.flag} {option.shown(item)}: {problem}")
+    try:
+        file_config = discover(config.invocation_params.dir, config.getoption("livephoto_config"))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for option in plugin_options():
+        if option.config is None or option.name == "api-key-env":  # the key is resolved on its own
+            continue
+        given = getattr(config.option, option.dest, None)
+        default = [] if option.repeatable else option.default
+        if option.kind == "headers":
+            value = [*file_config.get(option.dest, []), *(given or [])]
+        else:
+            value = given if given is not None else file_config.get(option.dest, default)
+        setattr(config.option, option.dest, value)
+    config.stash[config_file_key] = file_config
+    return file_config
+
+
+def _api_key(config: pytest.Config, file_config: FileConfig) -> tuple[str, str]:
+    """The valid key and where it came from: --api-key > --api-key-env VAR > $LIVEPHOTO_API_KEY >
+    the config file's api-key-env VAR. Never read from a file in clear."""
+    if config.getoption("api_key"):
+        return config.getoption("api_key"), "--api-key"
+    named = config.getoption("api_key_env")
+    if named:
+        return _from_variable(named, f"--api-key-env {named}"), f"${named} (--api-key-env)"
+    if os.environ.get(ENV_KEY):
+        return os.environ[ENV_KEY], f"${ENV_KEY}"
+    named = file_config.get("api_key_env")
+    if named:
+        where = f"{file_config.describe('api_key_env')} = {named!r}"
+        return _from_variable(named, where), f"${named} ({file_config.path})"
+    return "", ""
+
+
+def _from_variable(name: str, where: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise pytest.UsageError(f"{where}: ${name} is not set or empty; export the target's key in it")
+    return value
+
+
+def _file_target(file_config: FileConfig) -> str | None:
+    text = file_config.get("target")
+    if not text:
+        return None
+    try:
+        return check_base_url(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{file_config.describe('target')}: {exc}") from None
+
+
 def resolve_settings(config: pytest.Config, target: str | None) -> Settings:
+    """The run's Settings from the command line, the environment and the config file."""
+    file_config = apply_config_file(config)
+    if target is None:
+        target = _file_target(file_config)
+        config.option.target = target
     embedded = target is None
-    api_key = config.getoption("api_key") or os.environ.get(ENV_KEY) or ""
-    if embedded:
-        api_key = api_key or REFERENCE_API_KEY
+    api_key, source = _api_key(config, file_config)
+    if embedded and not api_key:
+        api_key, source = REFERENCE_API_KEY, "the embedded reference server's configuration"
     elif not api_key:
-        raise pytest.UsageError(f"--target needs a valid API key: pass --api-key KEY or set ${ENV_KEY}")
+        raise pytest.UsageError(
+            f"--target needs a valid API key: set ${ENV_KEY}, or name the variable holding it with "
+            "--api-key-env VAR (or pass --api-key KEY)"
+        )
+    config.stash[key_source_key] = source
     clauses = tuple(config.getoption("clause"))
-    unknown = [c for c in clauses if c not in catalogue()]
-    if unknown:
-        raise pytest.UsageError(f"--clause {unknown[0]}: no such clause (ids look like LP-ERR-5)")
     families = tuple(config.getoption("family"))
-    for family in families:
-        if not catalogue().family(family):
-            raise pytest.UsageError(f"--family {family}: choose one of {', '.join(FAMILIES)}")
-    if config.getoption("max_examples") < 1:
-        raise pytest.UsageError("--max-examples must be at least 1")
-    if config.getoption("request_timeout") <= 0:
-        raise pytest.UsageError("--request-timeout must be a positive number of seconds")
     artefacts = config.getoption("artefacts") or tempfile.mkdtemp(prefix="livephoto-")
     return Settings(
         target_url=target or "",

@@ -8,8 +8,9 @@ server. In a project that merely has the package installed, the plugin stays out
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Generator, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ import pytest
 from conformance import __version__
 from conformance.client import ClientSettings, TargetClient, TargetUnreachable, check_base_url
 from conformance.contract import Edition
-from conformance.exchange import ApiRequest
+from conformance.exchange import ApiRequest, Exchange
 from conformance.options import (
     ENV_KEY,
     register_hypothesis_profiles,
@@ -27,7 +28,16 @@ from conformance.options import (
     selected_clauses,
 )
 from conformance.redact import Redactor
-from conformance.reports.model import CheckResult, RunReport, Sample, aggregate
+from conformance.reports.model import (
+    COMPATIBLE,
+    INCOMPLETE,
+    NOT_COMPATIBLE,
+    CheckResult,
+    RunReport,
+    Sample,
+    aggregate,
+)
+from conformance.reports.paths import folder_problem, writable_problem
 from conformance.settings import FAULT_STATES, Settings
 from conformance.spec import FAMILIES, Level, catalogue
 from conformance.verdicts import Verdict, Violation
@@ -38,45 +48,30 @@ if TYPE_CHECKING:
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 RESULTS_PROPERTY = "livephoto_results"
 
+# The exit code follows the verdict (documented in README and docs/reports.md).
+EXIT_COMPATIBLE, EXIT_NOT_COMPATIBLE, EXIT_INCOMPLETE = 0, 1, 6
+EXIT_CODES = {COMPATIBLE: EXIT_COMPATIBLE, NOT_COMPATIBLE: EXIT_NOT_COMPATIBLE, INCOMPLETE: EXIT_INCOMPLETE}
+KEY_REJECTED = (401, 403)  # the preflight's answer when the target does not take the valid key
+REPORT_FORMATS = ("json", "html", "md", "badge")
+ALWAYS_JUDGED = frozenset({"LP-OPS-1"})  # judged on every exchange of every test (Recorder.judge_latency)
+WORKER_CLAUSES = "livephoto_clauses"  # xdist workeroutput: the clauses a worker kept
+
 settings_key = pytest.StashKey[Settings]()
-results_key = pytest.StashKey[list[CheckResult]]()
-state_key = pytest.StashKey[dict[str, Any]]()
+state_key = pytest.StashKey["RunState"]()
 recorder_key = pytest.StashKey["Recorder"]()
 unanswered_key = pytest.StashKey[list[CheckResult]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The suite's options; all in one group so ``pytest --help`` shows them together."""
+    """The suite's options, generated from ``conformance.option_table`` (which also generates the
+    config-file keys and ``livephoto-conformance run``); one group so ``pytest --help`` shows them
+    together. Options the config file may set default to None here: ``options.apply_config_file``
+    fills them in (command line > environment > config file > default)."""
+    from conformance.option_table import argparse_kwargs, plugin_options
+
     group = parser.getgroup("livephoto", "Live Photos API conformance suite")
-    group.addoption("--target", metavar="URL", help="base URL of the implementation under test")
-    group.addoption("--api-key", metavar="KEY", help=f"a valid API key for the target (default: ${ENV_KEY})")
-    group.addoption("--invalid-api-key", metavar="KEY", default="invalid-key-for-conformance")
-    group.addoption("--edition", choices=[e.value for e in Edition], default=Edition.ANY.value)
-    group.addoption(
-        "--level",
-        choices=["must", "should"],
-        default="must",
-        help="gate on MUST failures only (default) or on SHOULD failures too",
-    )
-    group.addoption("--max-examples", type=int, default=6, metavar="N")
-    group.addoption("--request-timeout", type=float, default=60.0, metavar="S")
-    group.addoption("--clause", action="append", default=[], metavar="ID", help="run only this clause")
-    group.addoption(
-        "--family", action="append", default=[], metavar="NAME", help=f"one of {', '.join(FAMILIES)}"
-    )
-    group.addoption(
-        "--fault-header",
-        action="append",
-        default=[],
-        metavar="STATE='Name: value'",
-        help=f"the header that puts the target into a state ({', '.join(FAULT_STATES)})",
-    )
-    group.addoption("--insecure", action="store_true", help="do not verify TLS certificates")
-    group.addoption("--artefacts", metavar="DIR", default=None, help="where samples and videos go")
-    group.addoption("--examples-db", metavar="DIR", default=None, help="Hypothesis example database")
-    group.addoption("--thorough", action="store_true", help="shrink failing examples (slower)")
-    for fmt in ("json", "html", "md", "badge"):
-        group.addoption(f"--report-{fmt}", metavar="PATH", default=None)
+    for option in plugin_options():
+        group.addoption(*option.flags, **argparse_kwargs(option, for_pytest=True))
 
 
 def _suite_requested(config: pytest.Config) -> bool:
@@ -85,8 +80,25 @@ def _suite_requested(config: pytest.Config) -> bool:
     return any("conformance.suite" in arg or str(SUITE_DIR) in str(arg) for arg in config.args)
 
 
+@dataclass
+class RunState:
+    """What the plugin learns during one run (controller or xdist worker)."""
+
+    started_at: str
+    retired: bool = False
+    samples: list[tuple[str, str]] = field(default_factory=list)
+    results: list[CheckResult] = field(default_factory=list)
+    # The clauses of the tests left after collection (-k, -m, --clause, --family); None until known.
+    collected_clauses: set[str] | None = None
+    report: RunReport | None = None
+    junit_path: str | None = None
+    temporary_artefacts: Path | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Resolve the settings once; start the embedded server when the suite runs without a target."""
+    """Resolve and check the settings once, before anything runs; start the embedded server when
+    the suite runs without a target; check the key with one request (exit 4 when rejected)."""
     config.addinivalue_line("markers", "clause(*ids): the SPEC clauses a suite test exercises")
     if not _suite_requested(config):
         return
@@ -99,18 +111,47 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             config.args = [str(SUITE_DIR)]
+    state = RunState(started_at=_now())
+    if workerinput is None:
+        _check_report_paths(config)
+        # The suite's JUnit file has one testcase per clause, written from the report model.
+        state.junit_path = config.option.xmlpath or None
+        config.option.xmlpath = None
     settings = resolve_settings(config, target)
     if workerinput is not None and "livephoto_target" in workerinput:
-        settings = settings.with_changes(target_url=workerinput["livephoto_target"])
-    elif settings.embedded:
-        settings = settings.with_changes(target_url=_start_embedded(config, settings))
+        settings = settings.with_changes(
+            target_url=workerinput["livephoto_target"], artefacts_dir=Path(workerinput["livephoto_artefacts"])
+        )
+        state.retired = bool(workerinput.get("livephoto_retired"))
+    else:
+        if not config.getoption("artefacts"):
+            state.temporary_artefacts = settings.artefacts_dir
+            config.add_cleanup(lambda: shutil.rmtree(settings.artefacts_dir, ignore_errors=True))
+        if settings.embedded:
+            settings = settings.with_changes(target_url=_start_embedded(config, settings))
     seed = register_hypothesis_profiles(config, settings)
     settings = settings.with_changes(seed=seed)
     config.stash[settings_key] = settings
-    config.stash[results_key] = []
-    config.stash[state_key] = {"started_at": _now(), "retired": False, "samples": []}
+    config.stash[state_key] = state
     if workerinput is None:
         _preflight(config, settings)
+
+
+def _check_report_paths(config: pytest.Config) -> None:
+    """Every report path must be writable before the run starts, not after it (exit 4)."""
+    paths = [(f"--report-{fmt}", config.getoption(f"report_{fmt}")) for fmt in REPORT_FORMATS]
+    paths.append(("--junitxml", config.option.xmlpath))
+    for option, value in paths:
+        if not value:
+            continue
+        problem = writable_problem(Path(value))
+        if problem:
+            raise pytest.UsageError(f"{option} {value}: {problem}")
+    artefacts = config.getoption("artefacts")
+    if artefacts:
+        problem = folder_problem(Path(artefacts))
+        if problem:
+            raise pytest.UsageError(f"--artefacts {artefacts}: {problem}")
 
 
 def _start_embedded(config: pytest.Config, settings: Settings) -> str:
@@ -129,36 +170,63 @@ def _start_embedded(config: pytest.Config, settings: Settings) -> str:
     return server.url
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: every worker shares the controller's target (and its embedded server)."""
+    """pytest-xdist (optional): every worker shares the controller's target, embedded server and
+    artefacts folder."""
     settings = node.config.stash.get(settings_key, None)
     if settings is not None:
         node.workerinput["livephoto_target"] = settings.target_url
-        node.workerinput["livephoto_retired"] = node.config.stash[state_key]["retired"]
+        node.workerinput["livephoto_artefacts"] = str(settings.artefacts_dir)
+        node.workerinput["livephoto_retired"] = node.config.stash[state_key].retired
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist (optional): merge the clauses each worker kept after collection."""
+    state = node.config.stash.get(state_key, None)
+    clauses = getattr(node, "workeroutput", {}).get(WORKER_CLAUSES)
+    if state is not None and clauses is not None:
+        state.collected_clauses = (state.collected_clauses or set()) | set(clauses)
 
 
 def _preflight(config: pytest.Config, settings: Settings) -> None:
-    """One cheap request: an unreachable target is a usage error, a retired one is reported."""
-    probe = ApiRequest(description="preflight: a request without image_target")
+    """One cheap request with the valid key (no image, so no generation is billed): an
+    unreachable target or a rejected key is a usage error (exit 4); a retired one is reported."""
+    probe = ApiRequest(description="preflight: the valid key, a request without image_target")
     with _client(settings) as client:
         try:
             exchange = client.send(probe)
         except TargetUnreachable as exc:
-            _write_unreachable_report(config, settings, f"cannot reach the target: {exc}")
+            _write_unjudged_report(config, settings, f"cannot reach the target: {exc}")
             raise pytest.UsageError(f"cannot reach the target: {exc}") from None
     if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
-        config.stash[state_key]["retired"] = True
+        config.stash[state_key].retired = True
+    elif exchange.status in KEY_REJECTED:
+        code = f" {exchange.code}" if exchange.code else ""
+        message = (
+            f"the target rejected the key given by {_key_source(config, settings)} ({exchange.status}{code})"
+        )
+        _write_unjudged_report(config, settings, message)
+        raise pytest.UsageError(message)
 
 
-def _write_unreachable_report(config: pytest.Config, settings: Settings, message: str) -> None:
+def _key_source(config: pytest.Config, settings: Settings) -> str:
+    if settings.embedded and not config.getoption("api_key"):
+        return "the embedded reference server's configuration"
+    return "--api-key" if config.getoption("api_key") else f"${ENV_KEY}"
+
+
+def _write_unjudged_report(config: pytest.Config, settings: Settings, message: str) -> None:
     """The reports asked for, with an ``error`` verdict on every selected clause: nothing could
-    be judged. The run then stops as a usage error (exit 4)."""
+    be judged (INCOMPLETE). The run then stops as a usage error (exit 4)."""
     selected = selected_clauses(settings)
     clauses = [c for c in catalogue() if selected is None or c in selected]
     results = [
         CheckResult("target_answers", c, catalogue()[c].level.value, Verdict.ERROR, message) for c in clauses
     ]
-    _write_reports(config, aggregate(results, clauses=clauses, **_run_facts(config, settings)))
+    report = aggregate(results, clauses=clauses, incomplete_reasons=[message], **_run_facts(config, settings))
+    _write_reports(config, report)
 
 
 def _run_facts(config: pytest.Config, settings: Settings) -> dict[str, Any]:
@@ -170,7 +238,7 @@ def _run_facts(config: pytest.Config, settings: Settings) -> dict[str, Any]:
         "edition": settings.edition.value,
         "level": settings.level.value,
         "seed": settings.seed,
-        "started_at": config.stash[state_key]["started_at"],
+        "started_at": config.stash[state_key].started_at,
         "finished_at": _now(),
         "config": settings.redacted(),
     }
@@ -194,39 +262,59 @@ def _now() -> str:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
-    """Echo the target, edition, level and seed so every run can be reproduced."""
+    """Echo the target, edition, level, seed and artefacts folder so every run can be reproduced."""
     settings = config.stash.get(settings_key, None)
     if settings is None:
         return None
     where = "embedded reference server at " if settings.embedded else ""
+    state = config.stash[state_key]
+    kept = (
+        "removed at the end; keep it with --artefacts DIR"
+        if state.temporary_artefacts is not None
+        else "kept"
+    )
     return [
         f"livephoto-conformance {__version__}: target {where}{settings.target_url}",
         f"edition {settings.edition}, gating level {settings.level}, max examples "
         f"{settings.max_examples}, seed {settings.seed} (reproduce with --hypothesis-seed={settings.seed})",
+        f"artefacts: {settings.artefacts_dir} ({kept})",
     ]
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--clause`` / ``--family``: keep the suite tests whose clauses intersect the selection."""
+    """``--clause`` / ``--family``: keep the suite tests whose clauses intersect the selection.
+
+    Runs after ``-k`` / ``-m`` have deselected theirs; the clauses of the tests left are the run's
+    selection (a report "for n of 46 clauses").
+    """
     settings = config.stash.get(settings_key, None)
-    selected = selected_clauses(settings) if settings else None
-    if selected is None:
+    if settings is None:
         return
+    selected = selected_clauses(settings)
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        clauses = {c for mark in item.iter_markers("clause") for c in mark.args}
-        (keep if not clauses or clauses & selected else drop).append(item)
+        clauses = _item_clauses(item)
+        (keep if selected is None or not clauses or clauses & selected else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    kept = set().union(*(_item_clauses(item) for item in keep)) if keep else set()
+    if selected is not None:
+        kept &= selected
+    state = config.stash[state_key]
+    state.collected_clauses = kept
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_CLAUSES] = sorted(kept)
 
 
-def _is_retired(config: pytest.Config) -> bool:
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        return bool(workerinput.get("livephoto_retired"))
-    return bool(config.stash[state_key]["retired"])
+def _item_clauses(item: pytest.Item) -> set[str]:
+    """The clauses a suite test exercises: its marks, and LP-OPS-1 for every test that sends
+    (the recorder judges the latency of each exchange)."""
+    marked = {c for mark in item.iter_markers("clause") for c in mark.args}
+    return marked | (ALWAYS_JUDGED if "recorder" in getattr(item, "fixturenames", ()) else set())
 
 
 # ---------------------------------------------------------------- fixtures
@@ -238,7 +326,7 @@ def livephoto_settings(pytestconfig: pytest.Config) -> Settings:
     settings = pytestconfig.stash.get(settings_key, None)
     if settings is None:
         pytest.skip("the conformance suite runs with --target URL or on conformance.suite")
-    if _is_retired(pytestconfig):
+    if pytestconfig.stash[state_key].retired:
         pytest.skip("the target is retired: it answers 404 ERROR_AI_NOT_EXISTS (LP-ERR-15)")
     return settings
 
@@ -257,18 +345,36 @@ def client(livephoto_settings: Settings) -> Iterator[TargetClient]:
 
 
 @pytest.fixture
-def recorder(request: pytest.FixtureRequest, livephoto_settings: Settings) -> Recorder:
-    """Runs checks and records their outcomes for this test."""
+def recorder(
+    request: pytest.FixtureRequest, livephoto_settings: Settings, client: TargetClient
+) -> Iterator[Recorder]:
+    """Runs checks and records their outcomes for this test.
+
+    Every exchange the test sends, however it was judged, is also judged against LP-OPS-1's
+    latency bounds when the test ends: the bound holds for the slowest answer of the run.
+    """
     from conformance.runner import Recorder  # checks load PyAV and OpenCV: only when the suite runs
 
+    state = request.config.stash[state_key]
+    selected = selected_clauses(livephoto_settings)
+    if state.collected_clauses is not None:
+        selected = frozenset(
+            state.collected_clauses if selected is None else selected & state.collected_clauses
+        )
     rec = Recorder(
         settings=livephoto_settings,
         redactor=Redactor([livephoto_settings.api_key]),
-        selected=selected_clauses(livephoto_settings),
+        selected=selected,
         nodeid=request.node.nodeid,
     )
     request.node.stash[recorder_key] = rec
-    return rec
+    sent: list[Exchange] = []
+    client.observers.append(sent.append)
+    try:
+        yield rec
+    finally:
+        client.observers.remove(sent.append)
+        rec.judge_latency(sent)
 
 
 @pytest.fixture
@@ -276,7 +382,8 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
     """``verify(request, expect=…)``: send a request, judge the exchange, fail on violations.
 
     ``expect`` is ``"success"`` or the §5 clause the request breaks. Violations at the gating
-    level fail the test; weaker ones are recorded and reported (the test then xfails).
+    level fail the test; weaker ones are recorded and reported (the test passes; the clause
+    table and every report show them).
     """
 
     def send_and_judge(api_request: ApiRequest, *, expect: str) -> Any:
@@ -296,7 +403,7 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
 SAMPLES_PER_TEST = 1  # success videos kept for the HTML report, per test
 
 
-def _keep_sample(recorder: Recorder, exchange: Any, settings: Settings) -> None:
+def _keep_sample(recorder: Recorder, exchange: Exchange, settings: Settings) -> None:
     """Save one good success video per test so the HTML report can play it."""
     if len(recorder.samples) >= SAMPLES_PER_TEST or not exchange.video_b64:
         return
@@ -317,20 +424,11 @@ def judge(recorder: Recorder, livephoto_settings: Settings) -> Any:
 
 
 def raise_violations(violations: list[Violation], settings: Settings) -> None:
-    """Fail the test on a violation at the gating level; xfail on weaker ones."""
-    gating = [v for v in violations if _gates(v, settings)]
+    """Fail the test on a violation at the gating level. Weaker ones do not fail it: they are
+    recorded, and the clause table and every report show them as failures of their level."""
+    gating = [v for v in violations if v.level is not None and Level(v.level).rank <= settings.level.rank]
     if gating:
         raise gating[0]
-    if violations:
-        pytest.xfail(
-            "; ".join(f"{v.clause} {v.level} violated (not gating at --level must)" for v in violations)
-        )
-
-
-def _gates(violation: Violation, settings: Settings) -> bool:
-    if violation.level == Level.MUST.value:
-        return True
-    return violation.level == Level.SHOULD.value and settings.level is Level.SHOULD
 
 
 # ---------------------------------------------------------------- results and verdict
@@ -338,17 +436,13 @@ def _gates(violation: Violation, settings: Settings) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    """Attach the test's check results (and clause ids for JUnit) to its report."""
+    """Attach the test's check results to its report (xdist workers forward them)."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if report.when == "call" and report.failed and call.excinfo is not None:
         _record_unanswered(item, call.excinfo.value)
     if report.when != "teardown":
         return
-    for mark in item.iter_markers("clause"):
-        for clause in mark.args:
-            report.user_properties.append(("clause", clause))
-            report.user_properties.append(("level", catalogue()[clause].level.value))
     rec = item.stash.get(recorder_key, None)
     results = [*(rec.results if rec is not None else []), *item.stash.get(unanswered_key, [])]
     samples = rec.samples if rec is not None else []
@@ -359,16 +453,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Collect results (from this process or an xdist worker) before JUnit sees the report."""
+    """Collect results (from this process or an xdist worker) on the controller."""
     config = _CONFIG.get("config")
-    if config is None or results_key not in config.stash or hasattr(config, "workerinput"):
+    if config is None or state_key not in config.stash or hasattr(config, "workerinput"):
         return  # an xdist worker forwards the results to the controller untouched
+    state = config.stash[state_key]
     kept = []
     for name, value in report.user_properties:
         if name == RESULTS_PROPERTY:
             payload = json.loads(str(value))
-            config.stash[results_key].extend(CheckResult(**r) for r in payload["results"])
-            config.stash[state_key]["samples"].extend(payload["samples"])
+            state.results.extend(CheckResult(**r) for r in payload["results"])
+            state.samples.extend((str(p), str(c)) for p, c in payload["samples"])
         else:
             kept.append((name, value))
     report.user_properties[:] = kept
@@ -385,7 +480,6 @@ def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
         return
     selected = selected_clauses(settings)
     message = Redactor([settings.api_key]).text(f"the target did not answer: {cause}")
-    clauses = dict.fromkeys(c for mark in item.iter_markers("clause") for c in mark.args)
     item.stash[unanswered_key] = [
         CheckResult(
             check="target_answers",
@@ -395,7 +489,7 @@ def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
             message=message,
             nodeid=item.nodeid,
         )
-        for clause in clauses
+        for clause in sorted(_item_clauses(item))
         if selected is None or clause in selected
     ]
 
@@ -409,36 +503,59 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG["config"] = session.config
 
 
-def _build_report(config: pytest.Config) -> RunReport | None:
+def _build_report(config: pytest.Config, exitstatus: int) -> RunReport | None:
     settings = config.stash.get(settings_key, None)
     if settings is None or getattr(config, "workerinput", None) is not None:
         return None
+    state = config.stash[state_key]
     selected = selected_clauses(settings)
-    results: list[CheckResult] = config.stash[results_key]
+    clauses = set(selected) if selected is not None else set(catalogue())
+    if state.collected_clauses is not None:
+        clauses &= state.collected_clauses
+    reasons = []
+    if config.option.collectonly:
+        reasons.append("only collected (--collect-only): no test request was sent")
+    elif exitstatus == pytest.ExitCode.INTERRUPTED:
+        reasons.append("the run was interrupted")
+    elif not clauses:
+        reasons.append("no test of the suite was selected (-k, -m, --clause, --family)")
+    if state.retired:
+        reasons.append("the target is retired (LP-ERR-15): nothing else could be judged")
     return aggregate(
-        results,
-        clauses=sorted(selected) if selected else None,
-        samples=[Sample(path, caption) for path, caption in config.stash[state_key]["samples"][:6]],
+        [r for r in state.results if r.clause in clauses],
+        clauses=sorted(clauses, key=_clause_order),
+        samples=[Sample(path, caption) for path, caption in state.samples[:6]],
+        incomplete_reasons=reasons,
         **_run_facts(config, settings),
     )
 
 
+def _clause_order(clause_id: str) -> int:
+    order = list(catalogue())
+    return order.index(clause_id) if clause_id in order else len(order)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """The clause table and the verdict line; the reports written."""
-    report = config.stash[state_key].get("report") if state_key in config.stash else None
-    if report is None:
+    state = config.stash.get(state_key, None)
+    if state is None or state.report is None:
         return
-    from conformance.reports.terminal import render_terminal
+    from conformance.reports.terminal import render_terminal, verdict_markup
 
-    if _is_retired(config):
+    if state.retired:
         terminalreporter.write_line(
             "RETIRED: the target answers 404 ERROR_AI_NOT_EXISTS (LP-ERR-15); nothing else was judged",
             red=True,
             bold=True,
         )
-    for line in render_terminal(report):
+    lines = render_terminal(state.report)
+    for line in lines[:-1]:
         terminalreporter.write_line(line)
-    for path in _write_reports(config, report):
+    terminalreporter.write_line(lines[-1], **verdict_markup(state.report))
+    settings = config.stash[settings_key]
+    kept = "removed now; keep it with --artefacts DIR" if state.temporary_artefacts else "kept"
+    terminalreporter.write_line(f"artefacts: {settings.artefacts_dir} ({kept})")
+    for path in _write_reports(config, state.report):
         terminalreporter.write_line(f"report written: {path}")
 
 
@@ -446,12 +563,14 @@ def _write_reports(config: pytest.Config, report: RunReport) -> list[Path]:
     from conformance.reports import append_step_summary, write_reports
 
     settings = config.stash[settings_key]
+    state = config.stash[state_key]
     written = write_reports(
         report,
         json=config.getoption("report_json"),
         html=config.getoption("report_html"),
         md=config.getoption("report_md"),
         badge=config.getoption("report_badge"),
+        junit=state.junit_path,
         redactor=Redactor([settings.api_key]),
     )
     append_step_summary(report)
@@ -459,17 +578,18 @@ def _write_reports(config: pytest.Config, report: RunReport) -> list[Path]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Build the report; exit 0 when compatible at the gating level, 1 when not.
-
-    Runs before the terminal summary (pytest's terminal reporter wraps this hook). Usage errors
-    and interruptions keep their own exit code.
-    """
+    """Build the report; the exit code follows its verdict (0 COMPATIBLE, 1 NOT COMPATIBLE,
+    6 INCOMPLETE). Runs before the terminal summary (pytest's terminal reporter wraps this hook).
+    Usage errors, interruptions and internal errors keep their own exit code."""
     config = session.config
-    report = _build_report(config)
+    report = _build_report(config, exitstatus)
     if report is None:
         return
-    config.stash[state_key]["report"] = report
-    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+    config.stash[state_key].report = report
+    if exitstatus not in (
+        pytest.ExitCode.OK,
+        pytest.ExitCode.TESTS_FAILED,
+        pytest.ExitCode.NO_TESTS_COLLECTED,
+    ):
         return
-    compatible = report.compatible and not _is_retired(config)
-    session.exitstatus = pytest.ExitCode.OK if compatible else pytest.ExitCode.TESTS_FAILED
+    session.exitstatus = EXIT_CODES[report.outcome]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks import envelope, errors, request, security, success, video
+from conformance.checks import envelope, errors, operations, request, security, success, video
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.registry import check_of
@@ -49,6 +49,8 @@ SUCCESS: tuple[CheckFunc, ...] = (
     video.video_is_strict_base64,
     *video.VIDEO_CHECKS,
 )
+# The latency bounds every exchange of the run is held to (LP-OPS-1).
+LATENCY: tuple[CheckFunc, ...] = (operations.success_arrives_in_time, operations.client_error_arrives_in_time)
 # What a request's labels ask of the target when it is valid (LP-REQ-*).
 LABEL_CHECKS: dict[str, CheckFunc] = {
     "LP-REQ-2": request.multipart_variant_is_accepted,
@@ -141,10 +143,20 @@ class Recorder:
         found = [self.run(check, *args) for check in checks]
         return [v for v in found if v is not None]
 
-    def skip(self, checks: Sequence[CheckFunc], reason: str) -> None:
-        """Record checks that cannot be exercised against this target, with the reason."""
+    def skip(self, checks: Sequence[CheckFunc], reason: str, *, permitted: bool = False) -> None:
+        """Record checks that cannot be exercised against this target, with the reason.
+
+        ``permitted``: the SPEC allows the skip (LP-ERR-12 without a way to put the target in a
+        rate-limited state), so the clause still counts as judged.
+        """
         for check in checks:
-            self._record(check, Verdict.SKIPPED, reason)
+            self._record(check, Verdict.SKIPPED, reason, permitted=permitted)
+
+    def judge_latency(self, exchanges: Sequence[Exchange]) -> None:
+        """LP-OPS-1 on every exchange a test sent, however else it was judged: the bounds hold
+        for the slowest answer of the run, not for a sample."""
+        if exchanges:
+            self.run_all(LATENCY, list(exchanges))
 
     def record_pass(self, check: CheckFunc, message: str) -> None:
         """Record a pass the check function cannot see (e.g. a connection closed on purpose)."""
@@ -165,6 +177,8 @@ class Recorder:
         message: str,
         evidence: dict[str, Any] | None = None,
         duration: float = 0.0,
+        *,
+        permitted: bool = False,
     ) -> None:
         registered = check_of(check)
         if self.selected is not None and registered.clause.id not in self.selected:
@@ -181,6 +195,7 @@ class Recorder:
                 nodeid=self.nodeid,
                 duration=duration,
                 videos=[a for a in evidence.get("artefacts", []) if _is_video(a)],
+                permitted=permitted,
             )
         )
 

@@ -10,6 +10,7 @@ from conformance.exchange import Exchange
 from conformance.media import probe_exchange
 from conformance.registry import fail, requirement
 from conformance.settings import Settings
+from conformance.verdicts import NotApplicable
 
 SUCCESS_BUDGET = 30.0  # s, LP-OPS-1: "within 30 s for a ≤ 1 MP image"
 ERROR_BUDGET = 5.0  # s, LP-OPS-1: "an error response for a client error within 5 s"
@@ -29,8 +30,10 @@ def latency_figures(exchanges: Sequence[Exchange]) -> str:
     return f"p50 {cuts[9] * 1000:.0f} ms, p95 {cuts[18] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
 
 
-def _within(exchanges: Sequence[Exchange], budget: float) -> str:
+def _within(exchanges: Sequence[Exchange], budget: float, kind: str) -> str:
     """Fail on the first exchange slower than the budget; the latency figures otherwise."""
+    if not exchanges:
+        raise NotApplicable(f"no {kind} among these exchanges")
     for exchange in exchanges:
         if exchange.elapsed > budget:
             fail(
@@ -51,14 +54,14 @@ def success_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -
         and e.request.image is not None
         and e.request.image.width * e.request.image.height <= SMALL_IMAGE_PIXELS
     ]
-    return _within(small, SUCCESS_BUDGET)
+    return _within(small, SUCCESS_BUDGET, "success for a ≤ 1 MP image")
 
 
 @requirement("LP-OPS-1")
 def client_error_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -> str:
     """An error response for a client error SHOULD arrive within 5 s."""
     errors = [e for e in exchanges if 400 <= e.status < 500]
-    return _within(errors, ERROR_BUDGET)
+    return _within(errors, ERROR_BUDGET, "client error answer")
 
 
 @requirement("LP-OPS-2")

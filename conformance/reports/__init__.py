@@ -18,6 +18,7 @@ from conformance.reports.diff import (
 )
 from conformance.reports.html import render_html, write_html
 from conformance.reports.json_report import ReportError, load_report, render_json, write_json
+from conformance.reports.junit import render_junit, write_junit
 from conformance.reports.markdown import append_step_summary, render_markdown, write_markdown
 from conformance.reports.model import (
     CheckResult,
@@ -44,10 +45,12 @@ __all__ = [
     "render_diff_text",
     "render_html",
     "render_json",
+    "render_junit",
     "render_markdown",
     "write_badge",
     "write_html",
     "write_json",
+    "write_junit",
     "write_markdown",
     "write_reports",
 ]
@@ -60,9 +63,11 @@ def write_reports(
     html: str | Path | None = None,
     md: str | Path | None = None,
     badge: str | Path | None = None,
+    junit: str | Path | None = None,
     redactor: Redactor | None = None,
 ) -> list[Path]:
-    """Write every requested format (``--report-json/-html/-md/-badge``); returns the paths."""
+    """Write every requested format (``--report-json/-html/-md/-badge``, ``--junitxml``); returns
+    the paths."""
     written = []
     if json:
         written.append(write_json(report, json, redactor))
@@ -72,4 +77,6 @@ def write_reports(
         written.append(write_markdown(report, md, redactor))
     if badge:
         written.append(write_badge(report, badge))
+    if junit:
+        written.append(write_junit(report, junit, redactor))
     return written

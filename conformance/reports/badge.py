@@ -1,26 +1,31 @@
-"""The compatibility badge: a shields-style SVG, "livephoto | compatible 92%" or "not compatible"."""
+"""The compatibility badge: a shields-style SVG: "livephoto | compatible 92%" (green), "not
+compatible" (red) or "incomplete" (grey: not every selected clause was judged)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from conformance.reports.model import RunReport
+from conformance.reports.model import INCOMPLETE, NOT_COMPATIBLE, RunReport
 
 LABEL = "livephoto"
 GREEN = "#3fb950"
 RED = "#e05d44"
 GREY = "#555"
+INCOMPLETE_GREY = "#9f9f9f"
 CHAR_WIDTH = 6.5  # average advance of Verdana 11px, enough to size the two halves
 PADDING = 10
 
 
 def badge_message(report: RunReport) -> tuple[str, str]:
     """The right-hand text and its colour."""
-    if not report.compatible:
+    if report.outcome == NOT_COMPATIBLE:
         return "not compatible", RED
+    if report.outcome == INCOMPLETE:
+        return "incomplete", INCOMPLETE_GREY
     score = report.should_score
-    return ("compatible" if score is None else f"compatible {score:.0f}%"), GREEN
+    scope = f" ({len(report.clauses)}/{report.catalogue_size} clauses)" if report.is_selection else ""
+    return ("compatible" if score is None else f"compatible {score:.0f}%") + scope, GREEN
 
 
 def _width(text: str) -> int:

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from conformance.reports.markdown import cell
 from conformance.reports.model import ClauseResult, RunReport
-from conformance.spec import Level
+from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict
 
 PASSED = frozenset({Verdict.PASS.value, Verdict.INFO.value})
 FAILED = frozenset({Verdict.FAIL.value, Verdict.ERROR.value})
+NOT_JUDGED = "not judged"  # a clause of the current run that it reached no verdict on
 CHANGES = ("regressed", "fixed", "changed", "added", "removed")
 
 
@@ -53,8 +54,8 @@ def _classify(before: str | None, after: str | None) -> str:
         return "added"
     if after is None:
         return "removed"
-    if before in PASSED and after in FAILED:
-        return "regressed"
+    if before in PASSED and (after in FAILED or after == NOT_JUDGED):
+        return "regressed"  # a clause that passed and is now not judged proves nothing any more
     if before in FAILED and after in PASSED:
         return "fixed"
     return "changed"
@@ -75,20 +76,34 @@ def _facts(report: RunReport) -> dict[str, str]:
     }
 
 
+def _state(clause: ClauseResult | None) -> str | None:
+    """The clause's verdict, or "not judged" for one selected but left without a verdict."""
+    if clause is None:
+        return None
+    return clause.verdict.value if clause.judged else NOT_JUDGED
+
+
 def diff_reports(baseline: RunReport, current: RunReport, *, level: str = "MUST") -> DiffResult:
     """Compare two runs clause by clause; ``level`` is the gate (MUST, or SHOULD to include it).
 
-    A regression is a clause whose verdict was pass/info and is now fail/error; a clause present
-    on one side only is reported as added or removed (reports of different suite versions).
+    A regression is a clause whose verdict was pass/info and is now fail/error or not judged (left
+    without a verdict, or absent from a run of the same suite version: a run that judged less
+    proves less); across suite versions a clause on one side only is added or removed.
     """
     gate = Level(level.upper()).value
+    same_suite = baseline.suite_version == current.suite_version
+    known = set(catalogue())
     old = {c.id: c for c in baseline.clauses}
     new = {c.id: c for c in current.clauses}
     rows = []
     for clause_id in list(old) + [c for c in new if c not in old]:
         before, after = old.get(clause_id), new.get(clause_id)
-        b = before.verdict.value if before else None
-        a = after.verdict.value if after else None
+        b = _state(before)
+        a = (
+            _state(after)
+            if after is not None
+            else (NOT_JUDGED if same_suite and clause_id in known else None)
+        )
         if b == a:
             continue
         source = after or before

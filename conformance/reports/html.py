@@ -124,6 +124,7 @@ def render_html(
             samples=samples,
             failure_videos=failure_videos,
             score_text="n/a" if score is None else f"{score:g}%",
+            outcome_title=f"{report.outcome.capitalize()} {report.scope}".strip(),
             config_json=json.dumps(report.config, indent=2, ensure_ascii=False),
         )
     )

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from conformance.redact import Redactor
-from conformance.reports.model import RunReport
+from conformance.reports.model import COMPATIBLE, INCOMPLETE, RunReport
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_CELL_CHARS = 200  # a table cell longer than this is cut: the JSON report has the full text
@@ -35,7 +35,7 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
     """Verdict line, run facts, verdict counts and a table of the failed clauses."""
     if redactor is not None:
         report = RunReport.from_dict(redactor(report.to_dict()))
-    mark = "✅" if report.compatible else "❌"
+    mark = {COMPATIBLE: "✅", INCOMPLETE: "⚪"}.get(report.outcome, "❌")
     score = report.should_score
     lines = [
         f"## {mark} livephoto-conformance: {report.verdict_line}",
@@ -53,6 +53,11 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
         "| " + " | ".join(str(n) for n in report.counts.values()) + " |",
         "",
     ]
+    unjudged = report.not_judged_reasons()
+    if unjudged:
+        lines += [f"### Not judged ({len(unjudged)})", "", "| clause | why |", "|---|---|"]
+        lines += [f"| {clause} | {cell(reason)} |" for clause, reason in unjudged]
+        lines.append("")
     failed = report.failed
     if not failed:
         lines.append("No clause failed.")

@@ -10,8 +10,10 @@ from typing import Any
 from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 NOT_EXERCISED = "not exercised in this run"
+COMPATIBLE, NOT_COMPATIBLE, INCOMPLETE = "COMPATIBLE", "NOT COMPATIBLE", "INCOMPLETE"
+OUTCOMES = (COMPATIBLE, NOT_COMPATIBLE, INCOMPLETE)
 KINDS = ("suite", "proxy", "load")
 _PASSING = frozenset({Verdict.PASS, Verdict.INFO})
 _FAILING = frozenset({Verdict.FAIL, Verdict.ERROR})
@@ -30,6 +32,8 @@ class CheckResult:
     nodeid: str = ""
     duration: float = 0.0
     videos: list[str] = field(default_factory=list)
+    # A skip the SPEC allows (e.g. LP-ERR-12 without a --fault-header): the clause counts as judged.
+    permitted: bool = False
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)
@@ -72,6 +76,16 @@ class ClauseResult:
         """The checks that failed or errored, as they count for the clause."""
         return [c for c in self.checks if c.effective_verdict in _FAILING]
 
+    @property
+    def judged(self) -> bool:
+        """The suite reached a verdict on the clause: pass, info or fail, or a skip the SPEC
+        allows. A clause never exercised, only skipped for want of an answer, or in error is not."""
+        if self.verdict in (Verdict.PASS, Verdict.INFO, Verdict.FAIL):
+            return True
+        if self.verdict is Verdict.SKIPPED:
+            return bool(self.checks) and all(c.permitted for c in self.checks)
+        return False
+
 
 @dataclass
 class Sample:
@@ -98,17 +112,59 @@ class RunReport:
     clauses: list[ClauseResult]
     samples: list[Sample] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Why the run as a whole judged less than it should (interrupted, only collected, …).
+    incomplete_reasons: list[str] = field(default_factory=list)
+    catalogue_size: int = 0  # clauses in the SPEC; 0 = this suite's catalogue
+
+    def __post_init__(self) -> None:
+        if not self.catalogue_size:
+            self.catalogue_size = len(catalogue())
+
+    @property
+    def gating_failures(self) -> list[ClauseResult]:
+        """The clauses failing a check at or above the gating level."""
+        gate = Level(self.level).rank
+        return [c for c in self.clauses if c.failed_level is not None and Level(c.failed_level).rank <= gate]
+
+    @property
+    def not_judged(self) -> list[ClauseResult]:
+        """The selected clauses the run reached no verdict on."""
+        return [c for c in self.clauses if not c.judged]
+
+    @property
+    def complete(self) -> bool:
+        """Every selected clause was judged (and at least one clause was selected)."""
+        return bool(self.clauses) and not self.not_judged and not self.incomplete_reasons
+
+    @property
+    def outcome(self) -> str:
+        """NOT COMPATIBLE on a gating failure; else INCOMPLETE unless every clause was judged;
+        else COMPATIBLE. Every output and the exit code follow this one value."""
+        if self.gating_failures:
+            return NOT_COMPATIBLE
+        return COMPATIBLE if self.complete else INCOMPLETE
 
     @property
     def compatible(self) -> bool:
-        """No clause errored and none failed a check at or above the gating level."""
-        gate = Level(self.level).rank
-        for clause in self.clauses:
-            if clause.verdict is Verdict.ERROR:
-                return False
-            if clause.failed_level is not None and Level(clause.failed_level).rank <= gate:
-                return False
-        return True
+        """Every selected clause judged, and none failed at or above the gating level."""
+        return self.outcome == COMPATIBLE
+
+    @property
+    def is_selection(self) -> bool:
+        """The run judged a part of the SPEC only (--clause, --family, -k)."""
+        return len([c for c in self.clauses if c.id in catalogue()]) < self.catalogue_size
+
+    @property
+    def scope(self) -> str:
+        """ "for 7 of 46 clauses" for a selection, else ""."""
+        return f"for {len(self.clauses)} of {self.catalogue_size} clauses" if self.is_selection else ""
+
+    def not_judged_reasons(self) -> list[tuple[str, str]]:
+        """(clause or "run", why) for everything that makes the run incomplete."""
+        rows = [("run", reason) for reason in self.incomplete_reasons]
+        for clause in self.not_judged:
+            rows.append((clause.id, clause.reason or NOT_EXERCISED))
+        return rows
 
     @property
     def must_failures(self) -> int:
@@ -138,25 +194,42 @@ class RunReport:
         return [c for c in self.clauses if c.verdict in _FAILING]
 
     @property
+    def should_failures(self) -> int:
+        """How many clauses fail only a SHOULD-level check."""
+        return sum(1 for c in self.clauses if c.failed_level == Level.SHOULD)
+
+    @property
     def verdict_line(self) -> str:
-        """One sentence: compatible or not, the MUST failures and the SHOULD score."""
+        """One sentence every output shows: the outcome, its scope and its reasons.
+
+        e.g. "COMPATIBLE for 7 of 46 clauses (0 MUST failures, SHOULD score 100%)" or
+        "INCOMPLETE (3 clauses not judged, 0 MUST failures, SHOULD score n/a)".
+        """
         score = self.should_score
         score_text = "n/a" if score is None else f"{score:g}%"
-        errors = self.counts[Verdict.ERROR]
-        head = "Compatible" if self.compatible else "Not compatible"
+        head = f"{self.outcome} {self.scope}".strip()
         parts = [f"{self.must_failures} MUST failure{'s' if self.must_failures != 1 else ''}"]
-        if errors:
-            parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        if self.level == Level.SHOULD.value and self.should_failures:
+            parts.append(f"{self.should_failures} SHOULD failure{'s' if self.should_failures != 1 else ''}")
+        missing = len(self.not_judged)
+        if missing:
+            parts.append(f"{missing} clause{'s' if missing != 1 else ''} not judged")
+        parts.extend(self.incomplete_reasons)
         parts.append(f"SHOULD score {score_text}")
         return f"{head} ({', '.join(parts)})"
 
     def summary(self) -> dict[str, Any]:
         """The derived figures, as the JSON report records them."""
         return {
+            "verdict": self.outcome,
             "compatible": self.compatible,
+            "complete": self.complete,
             "must_failures": self.must_failures,
             "should_score": self.should_score,
             "counts": self.counts,
+            "selected": len(self.clauses),
+            "catalogue": self.catalogue_size,
+            "not_judged": [{"clause": c, "reason": r} for c, r in self.not_judged_reasons()],
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +274,8 @@ class RunReport:
             clauses=clauses,
             samples=[Sample(**s) for s in data.get("samples", [])],
             metrics=dict(data.get("metrics", {})),
+            incomplete_reasons=list(data.get("incomplete_reasons", [])),
+            catalogue_size=int(data.get("catalogue_size", 0)),
         )
 
 
@@ -244,7 +319,8 @@ def judge_clause(clause_level: str, results: list[CheckResult]) -> tuple[Verdict
     failing = [r for r in results if r.effective_verdict is Verdict.FAIL]
     if failing:
         strongest = min((Level(r.level) for r in failing), key=lambda lv: lv.rank)
-        return Verdict.FAIL, failing[0].title, strongest.value
+        first = next(r for r in failing if Level(r.level) is strongest)
+        return Verdict.FAIL, first.title, strongest.value
     errored = [r for r in results if r.verdict is Verdict.ERROR]
     if errored:
         return Verdict.ERROR, errored[0].title, None
@@ -302,6 +378,7 @@ def aggregate(
         clauses=clause_results,
         samples=list(meta.pop("samples", [])),
         metrics=_plain(dict(meta.pop("metrics", {}) or {})),
+        incomplete_reasons=list(meta.pop("incomplete_reasons", [])),
     )
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reports.badge import GREEN, RED, render_badge, write_badge
+from conformance.reports.badge import GREEN, INCOMPLETE_GREY, RED, render_badge, write_badge
 from conformance.reports.model import RunReport
-from tests.reports.conftest import all_passing, build, failing
+from tests.reports.conftest import all_passing, build, failing, result
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -37,9 +37,18 @@ def test_incompatible_badge_is_red(broken_report: RunReport) -> None:
     assert RED in fills and GREEN not in fills
 
 
-def test_badge_without_should_clauses_says_compatible() -> None:
-    message, _, _ = _parse(render_badge(build([])))
-    assert message == "compatible"
+def test_badge_of_a_run_that_judged_nothing_is_grey_incomplete() -> None:
+    """Issue 14: a run that judged nothing (-k nomatch, --collect-only) is never green."""
+    message, fills, _ = _parse(render_badge(build([])))
+    assert message == "incomplete"
+    assert INCOMPLETE_GREY in fills and GREEN not in fills and RED not in fills
+
+
+def test_badge_of_a_selection_without_should_clauses_names_its_scope() -> None:
+    report = build([result("LP-REQ-1", "pass")], clauses=["LP-REQ-1"])
+    message, fills, _ = _parse(render_badge(report))
+    assert message == "compatible (1/46 clauses)"
+    assert GREEN in fills
 
 
 @pytest.mark.parametrize("name", ["badge.svg", "nested/dir/badge.svg"])

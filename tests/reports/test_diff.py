@@ -94,8 +94,25 @@ def test_missing_clauses_are_reported_not_crashed() -> None:
     }
     assert diff.exit_code == 0
     removed = diff_reports(newer, older)
-    assert {r.change for r in removed.rows} == {"removed"}
+    changes = {r.clause: (r.change, r.after) for r in removed.rows}
+    # same suite version: a catalogue clause the newer run left out is "not judged", a regression
+    assert changes == {
+        "LP-SEC-3": ("regressed", "not judged"),
+        "LP-SEC-4": ("regressed", "not judged"),
+        "LP-NEW-1": ("removed", None),
+    }
+    assert removed.exit_code == 1
     assert "—" in render_diff_text(removed)
+
+
+def test_a_clause_that_passed_and_is_now_not_judged_is_a_regression() -> None:
+    """Issue 14: a run that judged less proves less; the gate must not stay green."""
+    unjudged = [r for r in all_passing() if r.clause != "LP-ERR-5"]
+    diff = diff_reports(BASELINE, build(unjudged))
+    assert [(r.clause, r.before, r.after, r.change) for r in diff.rows] == [
+        ("LP-ERR-5", "pass", "not judged", "regressed")
+    ]
+    assert diff.exit_code == 1
 
 
 def test_markdown_table() -> None:

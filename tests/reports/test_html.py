@@ -152,7 +152,8 @@ def test_errors_metrics_and_config_are_shown() -> None:
     assert "ConnectError: connection refused" in page
     assert "&#34;p95_ms&#34;: 812.5" in page
     assert "&#34;api_key&#34;: &#34;***&#34;" in page
-    assert ">Not compatible<" in page
+    assert ">Incomplete<" in page  # an error is a clause not judged: INCOMPLETE, not a pass
+    assert 'class="not-judged-row"><td class="id">LP-OPS-2</td>' in page
 
 
 def test_should_failures_below_the_gate_are_marked(broken_report: RunReport) -> None:

@@ -18,8 +18,19 @@ from tests.reports.conftest import all_passing, build, failing
 def test_schema_is_versioned_and_itself_valid() -> None:
     schema = load_json("report.schema.json")
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"].endswith("/report-1.0.schema.json")
-    assert schema["properties"]["schema_version"] == {"const": "1.0"}
+    assert schema["$id"].endswith("/report-1.1.schema.json")
+    assert schema["properties"]["schema_version"]["pattern"] == "^1\\.[0-9]+$"  # 1.0 reports still load
+
+
+def test_summary_says_compatible_complete_and_what_was_not_judged(tmp_path: Path) -> None:
+    """Issue 14: nothing judged, nothing claimed: compatible false, complete false, and why."""
+    report = build([r for r in all_passing() if r.clause != "LP-ERR-12"])
+    data = json.loads(write_json(report, tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert list(report_validator().iter_errors(data)) == []
+    summary = data["summary"]
+    assert (summary["verdict"], summary["compatible"], summary["complete"]) == ("INCOMPLETE", False, False)
+    assert summary["not_judged"] == [{"clause": "LP-ERR-12", "reason": "not exercised in this run"}]
+    assert load_report(tmp_path / "r.json").outcome == "INCOMPLETE"
 
 
 def test_written_report_validates_and_round_trips(tmp_path: Path, broken_report: RunReport) -> None:

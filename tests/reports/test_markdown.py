@@ -23,7 +23,7 @@ def _table_rows(text: str) -> list[str]:
 def test_broken_report_lists_exactly_the_failed_clauses(broken_report: RunReport) -> None:
     text = render_markdown(broken_report)
     first = text.splitlines()[0]
-    assert first.startswith("## ❌ livephoto-conformance: Not compatible (3 MUST failures")
+    assert first.startswith("## ❌ livephoto-conformance: NOT COMPATIBLE (3 MUST failures")
     assert "SHOULD score 91.3%" in first
     rows = _table_rows(text)
     assert [row.split("|")[1].strip() for row in rows] == [
@@ -40,7 +40,7 @@ def test_broken_report_lists_exactly_the_failed_clauses(broken_report: RunReport
 
 def test_passing_report_has_no_table() -> None:
     text = render_markdown(build(all_passing()))
-    assert text.startswith("## ✅ livephoto-conformance: Compatible (0 MUST failures")
+    assert text.startswith("## ✅ livephoto-conformance: COMPATIBLE (0 MUST failures")
     assert "No clause failed." in text
     assert "### Failed clauses" not in text
     assert "**Score:** 100%" in text

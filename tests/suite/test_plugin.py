@@ -97,7 +97,7 @@ def test_a_broken_clause_fails_the_run_and_only_that_clause(
     report = load_report(tmp_path / "r.json")
     failed = {c.id for c in report.clauses if c.verdict is Verdict.FAIL}
     assert failed == {clause}
-    assert "NOT COMPATIBLE (1 MUST failures)" in result.stdout
+    assert "NOT COMPATIBLE for 7 of 46 clauses (1 MUST failure," in result.stdout
     assert f"[{clause} MUST]" in result.stdout
     assert "curl -sS -X POST" in result.stdout and "$LIVEPHOTO_API_KEY" in result.stdout
 

@@ -25,5 +25,11 @@ def test_two_setup_commands() -> None:
     assert len(commands) == 2
     assert commands[0].endswith("pytest --pyargs conformance.suite")
     assert commands[1].endswith(".venv/bin/pytest")
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert commands[1].replace("pip install -e", "pip install -q -e") in ci
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    # .ci/run runs both verbatim, each in its own fresh venv, the base install (no extras) first
+    assert commands[0] in ci and commands[1] in ci
+    assert "pip install -e . " in commands[0] and "[" not in commands[0]
+    first, second = ci.index(commands[0]), ci.index(commands[1])
+    assert first < second
+    for line in (first, second):
+        assert "rm -rf .venv" in ci[line - 1]

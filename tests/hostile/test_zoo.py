@@ -33,7 +33,7 @@ REQUEST_TIMEOUT = 1.5  # --request-timeout of each run
 STARTUP_ALLOWANCE = 60.0  # seconds: interpreter, PyAV/OpenCV imports, collection, sample images
 HANG_GUARD = 240.0  # seconds: a run still going after this is a hang
 MEMORY_CEILING_MIB = 1024  # 64 MiB response cap × a few exchanges held; an uncapped 1 GiB body breaks it
-EXIT_OK, EXIT_NOT_COMPATIBLE, EXIT_UNREACHABLE = 0, 1, 4  # docs/hostile.md
+EXIT_OK, EXIT_NOT_COMPATIBLE, EXIT_UNREACHABLE, EXIT_INCOMPLETE = 0, 1, 4, 6  # docs/hostile.md
 
 
 @dataclass
@@ -273,10 +273,13 @@ def test_target_that_stops_answering_trips_the_breaker(
     answers: int, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     """The whole suite against a target that goes silent: each of the first unanswered requests
-    waits one timeout, then the breaker fails the rest at once; error verdicts, exit 1."""
+    waits one timeout, then the breaker fails the rest at once; error verdicts: INCOMPLETE (exit 6)
+    unless a clause judged before the silence failed (NOT COMPATIBLE, exit 1)."""
     with zoo.serve(zoo.dies_after(answers)) as server:
         run = run_suite(server, tmp_path, record_property)
-    assert run.exit_code == EXIT_NOT_COMPATIBLE, run.output[-3000:]
+    failed = any(c.verdict is Verdict.FAIL for c in run.report.clauses)
+    assert run.exit_code == (EXIT_NOT_COMPATIBLE if failed else EXIT_INCOMPLETE), run.output[-3000:]
+    assert run.report.outcome == ("NOT COMPATIBLE" if failed else "INCOMPLETE")
     assert "target stopped answering" in run.output
     errors = [c.id for c in run.report.clauses if c.verdict is Verdict.ERROR]
     assert "LP-SEC-4" in errors

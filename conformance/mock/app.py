@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import json
 import logging
 import time
@@ -26,7 +27,7 @@ from conformance.mock.animate import animate
 from conformance.mock.config import ServerConfig
 from conformance.mock.detect import find_faces
 from conformance.mock.envelope import Outcome, envelope, error, new_request_id, success
-from conformance.mock.images import ImageRejected, load_image
+from conformance.mock.images import DecodeBudget, ImageRejected, decode_cost, load_image
 from conformance.mock.mutants import MutantSet, mutants_of
 from conformance.mock.upload import UploadRejected, check_content_length, check_content_type, read_upload
 
@@ -56,9 +57,19 @@ def _authenticate(request: Request, config: ServerConfig) -> Outcome | None:
         return error(
             "ERROR_APPLICATIONS_NOT_EXISTS", "The ailabapi-api-key header is required.", config.edition
         )
-    if key not in config.api_keys:
+    if not _known_key(key, config.api_keys):
         return error("ERROR_USER_NOT_EXISTS", "The API key is not valid.", config.edition)
     return None
+
+
+def _known_key(key: str, accepted: tuple[str, ...]) -> bool:
+    """Constant-time comparison against every accepted key (no early exit on the first match), so
+    the answer time does not reveal how much of a key was right."""
+    given = key.encode("utf-8", "surrogateescape")
+    found = False
+    for candidate in accepted:
+        found |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogateescape"))
+    return found
 
 
 def _faults(request: Request, config: ServerConfig) -> list[fault_mod.Fault]:
@@ -132,7 +143,12 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
     job = functools.partial(
         _process, upload.image, int(type_value), config.seed, config.edition, mutants, denied
     )
-    return await asyncio.get_running_loop().run_in_executor(_media_pool(), job)
+    budget: DecodeBudget | None = getattr(request.app.state, "decode_budget", None)
+    if budget is None:  # an app made without create_app
+        return await asyncio.get_running_loop().run_in_executor(_media_pool(), job)
+    # Admitted by estimated pixel memory before it takes a pool thread (review item 10).
+    async with budget.reserve(decode_cost(upload.image)):
+        return await asyncio.get_running_loop().run_in_executor(_media_pool(), job)
 
 
 def render(outcome: Outcome, request_id: str) -> Response:
@@ -197,4 +213,5 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
     app.router.redirect_slashes = False  # a trailing slash is a 404 envelope, not a bare redirect
     app.state.config = config
     app.state.mutants = MutantSet(config.mutants)
+    app.state.decode_budget = DecodeBudget()
     return app

@@ -10,6 +10,8 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -17,9 +19,10 @@ import uvicorn
 
 from conformance.mock.app import create_app
 from conformance.mock.config import ServerConfig
-from conformance.serving import HOST, START_TIMEOUT, UvicornThread
+from conformance.serving import HOST, START_TIMEOUT, Limits, UvicornThread
 
 READY_PREFIX = "listening on "
+KEYS_VARIABLE = "LIVEPHOTO_SERVE_API_KEYS"  # start_server_process hands the keys over here, not in argv
 
 
 MMAP_THRESHOLD = 256 * 1024  # bytes: larger buffers (uploads) are mmap'd and returned to the OS on free
@@ -44,6 +47,17 @@ def tune_allocator() -> bool:
         return False
 
 
+def quiet_image_warnings() -> None:
+    """Silence Pillow's per-tag UserWarnings ("Tag data larger than file. Skipping tag N", "Possibly
+    corrupt EXIF data") and OpenCV's decoder log lines (RLE BMPs): a hostile upload could otherwise
+    write thousands of lines to the server log. The upload is judged by the decode itself; the
+    server process calls this once at start."""
+    import cv2
+
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 class ServerThread(UvicornThread):
     """The reference server (or another ASGI app) in a background thread on 127.0.0.1."""
 
@@ -54,8 +68,10 @@ class ServerThread(UvicornThread):
         host: str = HOST,
         port: int = 0,
         app: Any = None,
+        limits: Limits | None = None,
     ) -> None:
-        """``app`` serves another ASGI app (a broken server in a test) instead of the reference one."""
+        """``app`` serves another ASGI app (a broken server in a test) instead of the reference one;
+        ``limits`` overrides the connection limits (``conformance.serving.Limits``)."""
         uv_config = uvicorn.Config(
             app if app is not None else create_app(config or ServerConfig()),
             host=host,
@@ -64,7 +80,7 @@ class ServerThread(UvicornThread):
             access_log=False,
             lifespan="off",
         )
-        super().__init__(uv_config, name="the reference server")
+        super().__init__(uv_config, name="the reference server", limits=limits)
 
 
 def config_to_args(config: ServerConfig) -> list[str]:
@@ -131,6 +147,7 @@ def start_server_process(
     """Start ``python -m conformance.mock serve`` on a free port and wait until it prints its URL."""
     config = config or ServerConfig()
     log = tempfile.NamedTemporaryFile("w+", prefix="livephoto-server-", suffix=".log")  # noqa: SIM115
+    # The keys go through the environment, never argv: argv is readable by every user (`ps`).
     command = [
         sys.executable,
         "-m",
@@ -139,11 +156,11 @@ def start_server_process(
         HOST,
         "--port",
         "0",
-        *config_to_args(config),
+        *config_to_args(replace(config, api_keys=())),
+        *(["--api-key-env", KEYS_VARIABLE] if config.api_keys else []),
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", KEYS_VARIABLE: "\n".join(config.api_keys)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     found: list[str] = []
 
     def wait_for_url() -> None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # LP-REQ-6: 5 MB = 5 × 1024 × 1024 bytes, exactly that is valid
 MAX_BODY_BYTES = 6 * 1024 * 1024  # LP-ERR-8 / LP-SEC-3: the image plus generous multipart overhead
 MAX_TEXT_FIELD_BYTES = 64 * 1024  # a text field longer than this is kept truncated (it is invalid anyway)
+MAX_BOUNDARY = 70  # RFC 2046 §5.1.1: a boundary is 1 to 70 characters
+MAX_PART_HEADER_BYTES = 16 * 1024  # one part's headers, all together (h11's bound for request headers)
 IMAGE_FIELD = "image_target"  # LP-REQ-4
 TYPE_FIELD = "type"  # LP-REQ-5
 
@@ -65,6 +67,11 @@ def check_content_type(content_type: str) -> bytes:
     boundary = options.get(b"boundary")
     if not boundary:
         raise UploadRejected("MISSING_PARAMETERS", "The multipart/form-data body has no boundary.")
+    if len(boundary) > MAX_BOUNDARY:
+        raise UploadRejected(
+            "MISSING_PARAMETERS",
+            f"The multipart boundary has {len(boundary)} characters; RFC 2046 allows at most {MAX_BOUNDARY}.",
+        )
     return boundary
 
 
@@ -86,14 +93,26 @@ class _Collector:
         self.part = _Part()
         self.header_field = bytearray()
         self.header_value = bytearray()
+        self.header_bytes = 0
 
     def on_part_begin(self) -> None:
         self.part = _Part()
+        self.header_bytes = 0
+
+    def _count_header(self, size: int) -> None:
+        self.header_bytes += size
+        if self.header_bytes > MAX_PART_HEADER_BYTES:
+            raise UploadRejected(
+                "MISSING_PARAMETERS",
+                f"A multipart part has more than {MAX_PART_HEADER_BYTES} bytes of headers.",
+            )
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self.header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self.header_value += data[start:end]
 
     def on_header_end(self) -> None:
@@ -155,9 +174,9 @@ async def read_upload(
             "on_part_end",
         )
     }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     total = 0
     try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in chunks:
             total += len(chunk)
             if total > MAX_BODY_BYTES:
@@ -167,7 +186,7 @@ async def read_upload(
                 )
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError:
+    except FormParserError:  # every python-multipart error: a bad boundary, framing or part header
         raise UploadRejected("MISSING_PARAMETERS", "The multipart/form-data body is malformed.") from None
     except ClientDisconnect:  # the client went away mid-body: nothing to answer, nothing to log as a crash
         raise UploadRejected("MISSING_PARAMETERS", "The request body ended before it was complete.") from None

@@ -43,7 +43,25 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="0 picks a free port (default 8080)")
     parser.add_argument(
-        "--api-key", action="append", default=[], metavar="KEY", help="an accepted key (repeatable)"
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an accepted key (repeatable; visible in `ps`: prefer --api-key-env or --api-key-file)",
+    )
+    parser.add_argument(
+        "--api-key-env",
+        action="append",
+        default=[],
+        metavar="VAR",
+        help="accept the key(s) in environment variable VAR, one per line (repeatable)",
+    )
+    parser.add_argument(
+        "--api-key-file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="accept the key(s) in file PATH, one per line (repeatable)",
     )
     parser.add_argument(
         "--edition", choices=EDITIONS, default="2026-01", help="status table (default 2026-01)"
@@ -78,6 +96,32 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.set_defaults(run=run_serve)
 
 
+def _keys(args: argparse.Namespace) -> tuple[str, ...]:
+    """The accepted keys from --api-key, --api-key-env and --api-key-file (ValueError naming the
+    variable or file that gives none). Lines are stripped; blank lines are skipped."""
+    import os
+    from pathlib import Path
+
+    keys = list(args.api_key)
+    for name in args.api_key_env:
+        found = [line.strip() for line in os.environ.get(name, "").splitlines() if line.strip()]
+        if not found:
+            raise ValueError(f"--api-key-env {name}: the environment variable is unset or empty")
+        keys += found
+    for path in args.api_key_file:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"--api-key-file {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"--api-key-file {path}: not UTF-8 text") from None
+        found = [line.strip() for line in text.splitlines() if line.strip()]
+        if not found:
+            raise ValueError(f"--api-key-file {path}: the file holds no key")
+        keys += found
+    return tuple(keys)
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; print ``listening on URL`` once the socket listens."""
     import uvicorn
@@ -85,12 +129,19 @@ def run_serve(args: argparse.Namespace) -> int:
     from conformance.contract import Edition
     from conformance.mock.app import create_app
     from conformance.mock.config import ServerConfig
-    from conformance.mock.runner import tune_allocator
+    from conformance.mock.runner import quiet_image_warnings, tune_allocator
+    from conformance.serving import serve_forever
     from conformance.settings import REFERENCE_API_KEY
 
+    try:
+        keys = _keys(args)
+    except ValueError as exc:
+        print(f"livephoto-conformance serve: {exc}", file=sys.stderr)
+        return 2
     tune_allocator()
+    quiet_image_warnings()
     config = ServerConfig(
-        api_keys=tuple(args.api_key) or (REFERENCE_API_KEY,),
+        api_keys=keys or (REFERENCE_API_KEY,),
         edition=Edition(args.edition),
         seed=args.seed,
         faults=tuple(args.fault),
@@ -99,14 +150,6 @@ def run_serve(args: argparse.Namespace) -> int:
         mutants=tuple(args.mutant),
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
-
-    class Server(uvicorn.Server):
-        async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
-            await super().startup(sockets)
-            if self.servers and not self.should_exit:
-                port = self.servers[0].sockets[0].getsockname()[1]
-                print(f"listening on http://{args.host}:{port}", flush=True)
-
     uv_config = uvicorn.Config(
         create_app(config),
         host=args.host,
@@ -116,7 +159,7 @@ def run_serve(args: argparse.Namespace) -> int:
         lifespan="off",
     )
     try:
-        Server(uv_config).run()
+        serve_forever(uv_config)
     except KeyboardInterrupt:
         return 0
     return 0
@@ -125,22 +168,38 @@ def run_serve(args: argparse.Namespace) -> int:
 from conformance.load.cli import add_load_parser  # noqa: E402 - argparse only; the profile loads lazily
 from conformance.proxy.cli import add_proxy_parser, add_replay_parser  # noqa: E402 - argparse only
 from conformance.reports.cli import add_badge_parser, add_diff_parser  # noqa: E402 - argparse only
+from conformance.reports.matrix_cli import add_compare_parser, add_history_parser  # noqa: E402
+from conformance.standalone.cli import add_run_parser, usage_exit_code  # noqa: E402 - argparse only
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    add_run_parser,
     add_serve_parser,
     add_load_parser,
     add_proxy_parser,
     add_replay_parser,
     add_diff_parser,
     add_badge_parser,
+    add_compare_parser,
+    add_history_parser,
 ]
+HOW_TO_RUN = """\
+Run the conformance suite either way (same options, reports and exit codes):
+  livephoto-conformance run --target URL      standalone, with progress (key from $LIVEPHOTO_API_KEY)
+  pytest --target URL                          the pytest plugin (pytest --help lists its options)
+Settings may also live in livephoto.toml or [tool.livephoto-conformance] in pyproject.toml."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered subcommand."""
+    from conformance import __version__
+
     parser = argparse.ArgumentParser(
-        prog="livephoto-conformance", description="Conformance tools for the Live Photos API."
+        prog="livephoto-conformance",
+        description="Conformance tools for the Live Photos API.",
+        epilog=HOW_TO_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"livephoto-conformance {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in SUBCOMMANDS:
         add(subparsers)
@@ -149,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``livephoto-conformance`` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        raise SystemExit(usage_exit_code(argv, exc.code)) from None
     run: Runner = args.run
     return run(args)

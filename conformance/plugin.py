@@ -23,6 +23,8 @@ from conformance.contract import Edition
 from conformance.exchange import ApiRequest, Exchange
 from conformance.options import (
     ENV_KEY,
+    apply_config_file,
+    key_source_key,
     register_hypothesis_profiles,
     resolve_settings,
     selected_clauses,
@@ -38,8 +40,8 @@ from conformance.reports.model import (
     aggregate,
 )
 from conformance.reports.paths import folder_problem, writable_problem
-from conformance.settings import FAULT_STATES, Settings
-from conformance.spec import FAMILIES, Level, catalogue
+from conformance.settings import Settings
+from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict, Violation
 
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args = [str(SUITE_DIR)]
     state = RunState(started_at=_now())
     if workerinput is None:
+        apply_config_file(config)  # report paths from the config file are checked up front too
         _check_report_paths(config)
         # The suite's JUnit file has one testcase per clause, written from the report model.
         state.junit_path = config.option.xmlpath or None
@@ -212,9 +215,9 @@ def _preflight(config: pytest.Config, settings: Settings) -> None:
 
 
 def _key_source(config: pytest.Config, settings: Settings) -> str:
-    if settings.embedded and not config.getoption("api_key"):
-        return "the embedded reference server's configuration"
-    return "--api-key" if config.getoption("api_key") else f"${ENV_KEY}"
+    """Where the valid key came from, as options.resolve_settings found it (--api-key, an
+    environment variable, the config file's api-key-env)."""
+    return config.stash.get(key_source_key, f"${ENV_KEY}")
 
 
 def _write_unjudged_report(config: pytest.Config, settings: Settings, message: str) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.argtypes import positive_int
+from conformance.option_table import ENV_KEY
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 DEFAULT_USERS = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
@@ -100,9 +101,19 @@ def add_load_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     parser.set_defaults(run=run_load)
 
 
-def _error(message: str) -> int:
+# Exit codes besides 0/1: a bad option or a failed run; an unreachable target or a rejected key
+# (as the suite says it); interrupted.
+USAGE_ERROR, TARGET_UNUSABLE, INTERRUPTED = 2, 4, 2
+
+
+def _error(message: str, code: int = USAGE_ERROR) -> int:
     print(f"livephoto-conformance load: error: {message}", file=sys.stderr)
-    return 2
+    return code
+
+
+def locust_report_path(report_html: Path | None) -> Path | None:
+    """Where Locust's own HTML report goes: next to ours (``load.html`` → ``load.locust.html``)."""
+    return report_html.with_name(f"{report_html.stem}.locust.html") if report_html else None
 
 
 def locust_command(args: argparse.Namespace, spawn_rate: float) -> list[str]:
@@ -127,6 +138,9 @@ def locust_command(args: argparse.Namespace, spawn_rate: float) -> list[str]:
         ]
     command += ["-u", str(args.users), "-r", f"{spawn_rate:g}", "-t", f"{args.duration}s"]
     command += ["--host", args.target, "--stop-timeout", str(STOP_TIMEOUT)]
+    locust_html = locust_report_path(args.report_html)
+    if locust_html is not None:
+        command += ["--html", str(locust_html)]
     if args.master:
         command += ["--master", "--expect-workers", str(args.expect_workers)]
         command += ["--expect-workers-max-wait", str(WORKER_WAIT)]
@@ -134,9 +148,67 @@ def locust_command(args: argparse.Namespace, spawn_rate: float) -> list[str]:
     return command
 
 
+def _preflight(args: argparse.Namespace, api_key: str) -> str | None:
+    """An unreachable target or a rejected key stops the run at once (exit 4), not after
+    --duration. A master without a key of its own only checks that the target answers."""
+    from conformance.client import ClientSettings
+    from conformance.preflight import preflight
+
+    source = ("--api-key" if args.api_key else f"${ENV_KEY}") if api_key else None
+    client = ClientSettings(base_url=args.target, api_key=api_key, timeout=args.request_timeout)
+    return preflight(client, source).problem
+
+
+def _run_with_progress(
+    args: argparse.Namespace, command: list[str], env: dict[str, str], limit: int
+) -> int | None:
+    """Run Locust, showing progress and its output; None when it ended by itself, else the
+    exit code to stop with (timed out, interrupted)."""
+    import time
+
+    from rich.console import Console
+
+    from conformance.load.progress import LoadProgress, watch
+
+    console = Console(stderr=True, highlight=False)
+    live = console.is_terminal
+    view = LoadProgress(console, live=live, duration=args.duration, max_requests=args.max_requests)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+
+    def out(line: str) -> None:
+        if live:
+            view.echo(line)
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    try:
+        with view:
+            code = watch(
+                process,
+                view,
+                Path(env["LIVEPHOTO_LOAD_PROGRESS"]),
+                deadline=time.monotonic() + limit,
+                out=out,
+            )
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT + 5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return _error("interrupted; no report written", INTERRUPTED)
+    if code is None:
+        return _error(f"Locust did not finish within {limit} s; the run was stopped")
+    return None
+
+
 def run_load(args: argparse.Namespace) -> int:
     """Run the load profile; 0 when every answer kept the contract, 1 on a violation or a request
-    left unanswered, 2 on usage errors."""
+    left unanswered, 2 on usage errors (and when interrupted), 4 when the target cannot be reached
+    or rejects the key (found before the load starts)."""
     from conformance.client import check_base_url
     from conformance.load.pool import MixError, parse_mix
 
@@ -144,7 +216,7 @@ def run_load(args: argparse.Namespace) -> int:
         parse_mix(args.mix)
     except MixError as exc:
         return _error(str(exc))
-    api_key = args.api_key or os.environ.get("LIVEPHOTO_API_KEY", "")
+    api_key = args.api_key or os.environ.get(ENV_KEY, "")
     if not api_key and not args.master:
         return _error("give the target's API key with --api-key or $LIVEPHOTO_API_KEY")
     if not args.worker:
@@ -154,19 +226,26 @@ def run_load(args: argparse.Namespace) -> int:
             args.target = check_base_url(args.target)
         except ValueError as exc:
             return _error(str(exc))
+        problem = _preflight(args, api_key)
+        if problem:
+            return _error(problem, TARGET_UNUSABLE)
     spawn_rate = args.spawn_rate if args.spawn_rate and args.spawn_rate > 0 else float(args.users)
-    env = {**os.environ, "LIVEPHOTO_API_KEY": api_key}
+    env = {**os.environ, ENV_KEY: api_key}
     # A worker has no duration of its own: it ends with its master, or after 24 h at worst.
     limit = (MAX_DURATION if args.worker else args.duration + WORKER_WAIT) + STOP_TIMEOUT + START_MARGIN
     with tempfile.TemporaryDirectory(prefix="livephoto-load-") as scratch:
         out = Path(scratch) / "outcome.json"
         env["LIVEPHOTO_LOAD_OUT"] = "" if args.worker else str(out)
-        try:
-            subprocess.run(locust_command(args, spawn_rate), env=env, timeout=limit, check=False)
-        except subprocess.TimeoutExpired:
-            return _error(f"Locust did not finish within {limit} s; the run was stopped")
         if args.worker:
+            try:
+                subprocess.run(locust_command(args, spawn_rate), env=env, timeout=limit, check=False)
+            except subprocess.TimeoutExpired:
+                return _error(f"Locust did not finish within {limit} s; the run was stopped")
             return 0
+        env["LIVEPHOTO_LOAD_PROGRESS"] = str(Path(scratch) / "progress.json")
+        finished = _run_with_progress(args, locust_command(args, spawn_rate), env, limit)
+        if finished is not None:
+            return finished
         if not out.exists():
             return _error("Locust ended without writing its results (see its output above)")
         outcome = json.loads(out.read_text(encoding="utf-8"))
@@ -174,6 +253,7 @@ def run_load(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, outcome: dict[str, Any], api_key: str, spawn_rate: float) -> int:
+    from conformance.load.html import write_load_html
     from conformance.load.report import build_report, figures_markdown, summary_line
     from conformance.redact import Redactor
     from conformance.reports import write_reports
@@ -200,9 +280,13 @@ def _report(args: argparse.Namespace, outcome: dict[str, Any], api_key: str, spa
     if not report.metrics.get("workers"):
         return _error("no worker reported any result (were the workers started, and the target reachable?)")
     try:
-        written = write_reports(
-            report, json=args.report_json, html=args.report_html, md=args.report_md, redactor=redactor
-        )
+        written = write_reports(report, json=args.report_json, md=args.report_md, redactor=redactor)
+        if args.report_html:
+            locust_html = locust_report_path(args.report_html)
+            shown = locust_html if locust_html is not None and locust_html.exists() else None
+            written.append(write_load_html(report, args.report_html, redactor, shown))
+            if shown is not None:
+                written.append(shown)
         if args.report_md:
             with Path(args.report_md).open("a", encoding="utf-8") as md:
                 md.write(redactor.text(figures_markdown(report.metrics)))

@@ -21,10 +21,12 @@ import math
 import os
 import random
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.stats
 from locust import User, constant, events, task
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
@@ -32,14 +34,24 @@ from locust.runners import MasterRunner, WorkerRunner
 from conformance.client import ClientSettings, TargetClient, TargetUnreachable
 from conformance.load.judge import DEFAULT_VIDEO_EVERY, LoadJudge
 from conformance.load.pool import RequestPool, build_pool, parse_mix
+from conformance.option_table import ENV_KEY
 from conformance.redact import Redactor
 from conformance.settings import Settings
 
 RESULTS_MESSAGE = "livephoto_results"
 FINISH_MESSAGE = "livephoto_finish"
 REPORT_WAIT = 60.0  # s the master waits for the workers' summaries, beyond Locust's stop timeout
-KEY_ENV = "LIVEPHOTO_API_KEY"
+KEY_ENV = ENV_KEY
 OUT_ENV = "LIVEPHOTO_LOAD_OUT"
+PROGRESS_ENV = "LIVEPHOTO_LOAD_PROGRESS"  # where the master (or lone runner) writes live figures
+PROGRESS_INTERVAL = 0.5  # s between two progress snapshots
+CHART_PERCENTILES = (0.5, 0.95, 0.99)
+
+# Locust's own history (what its HTML report charts) is reused for the report's timeline: sampled
+# every second rather than every 5, with p99 beside Locust's default p50 and p95. Both are module
+# settings Locust documents for this purpose.
+locust.stats.PERCENTILES_TO_CHART = list(CHART_PERCENTILES)
+locust.stats.HISTORY_STATS_INTERVAL_SEC = 1
 DEFAULT_MAX_REQUESTS = 10_000
 TRANSPORT_BACKOFF = 0.1  # s a user waits after a request the target did not answer
 
@@ -62,6 +74,7 @@ class _State:
         self.summaries: list[dict[str, Any]] = []
         self.started = 0.0
         self.stopped = 0.0
+        self.progress: gevent.Greenlet | None = None
 
 
 STATE = _State()
@@ -130,6 +143,8 @@ def _stopping(environment: Environment, **_: Any) -> None:
 def _start(environment: Environment, **_: Any) -> None:
     options: Any = environment.parsed_options
     STATE.started, STATE.summaries = time.time(), []
+    if not isinstance(environment.runner, WorkerRunner) and os.environ.get(PROGRESS_ENV):
+        STATE.progress = gevent.spawn(_report_progress, environment, Path(os.environ[PROGRESS_ENV]))
     if isinstance(environment.runner, MasterRunner):
         # Split the cap between the workers; they receive it with the other custom options.
         workers = max(1, environment.runner.worker_count)
@@ -148,8 +163,63 @@ def _start(environment: Environment, **_: Any) -> None:
     STATE.judge = LoadJudge(settings, Redactor([settings.api_key]), options.lp_video_every, node)
 
 
+def _current_percentile(entry: Any, percentile: float) -> float | None:
+    try:
+        value = entry.get_current_response_time_percentile(percentile)
+    except ValueError:  # no response-time cache on this runner
+        return None
+    return float(value) if value is not None else None
+
+
+def _report_progress(environment: Environment, path: Path) -> None:
+    """Master or lone runner: write the live figures for ``livephoto-conformance load``'s display
+    (atomically: the reader never sees half a file)."""
+    scratch = path.with_name(path.name + ".tmp")
+    while True:
+        total = environment.stats.total
+        snapshot = {
+            "elapsed": round(time.time() - STATE.started, 2),
+            "users": environment.runner.user_count if environment.runner else 0,
+            "requests": total.num_requests,
+            "failures": total.num_failures,
+            "rps": round(total.current_rps or 0.0, 2),
+            "p50": _current_percentile(total, 0.5),
+            "p95": _current_percentile(total, 0.95),
+        }
+        try:
+            scratch.write_text(json.dumps(snapshot), encoding="utf-8")
+            scratch.replace(path)
+        except OSError:
+            return  # the watcher's folder is gone: nobody is looking any more
+        gevent.sleep(PROGRESS_INTERVAL)
+
+
+def _timeline(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Locust's chart history as plain points: seconds since the first, users, requests/s,
+    failures/s and the current p50/p95/p99 in ms."""
+    points: list[dict[str, Any]] = []
+    start: datetime | None = None
+    for entry in history:
+        moment = datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00"))
+        start = start or moment
+        point = {
+            "t": (moment - start).total_seconds(),
+            "users": entry.get("user_count", [None, 0])[1],
+            "rps": round(float(entry.get("current_rps", [None, 0])[1] or 0), 2),
+            "fail_per_s": round(float(entry.get("current_fail_per_sec", [None, 0])[1] or 0), 2),
+        }
+        for percentile in CHART_PERCENTILES:
+            pair = entry.get(f"response_time_percentile_{percentile}")
+            point[f"p{round(percentile * 100)}"] = float(pair[1]) if pair and pair[1] is not None else None
+        points.append(point)
+    return points
+
+
 def _stop(environment: Environment, **_: Any) -> None:
     STATE.stopped = time.time()
+    if STATE.progress is not None:
+        STATE.progress.kill(block=False)
+        STATE.progress = None
     if isinstance(environment.runner, MasterRunner) or STATE.judge is None or STATE.reported:
         return
     STATE.reported = True
@@ -175,6 +245,7 @@ def _write(environment: Environment, **_: Any) -> None:
         "stopped": STATE.stopped or time.time(),
         "stats": stats,
         "nodes": STATE.summaries,
+        "timeline": _timeline(environment.stats.history),
     }
     Path(out).write_text(json.dumps(outcome), encoding="utf-8")
 

@@ -16,6 +16,9 @@ from conformance.reports.markdown import cell
 from conformance.reports.model import CheckResult, RunReport, aggregate
 from conformance.runner import Recorder
 from conformance.settings import Settings
+from conformance.spec import catalogue
+
+MAX_TIMELINE_POINTS = 300  # points of the load timeline kept in the report (charts need no more)
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float]:
@@ -103,7 +106,17 @@ def metrics_of(outcome: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
         "violations_by_clause": dict(sorted(failed.items())),
         "success_responses": successes,
         "videos_judged": videos,
+        "timeline": thin(outcome.get("timeline", []), MAX_TIMELINE_POINTS),
     }
+
+
+def thin(points: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """At most ``limit`` points, evenly spaced, the last one kept (a long run stays a small report)."""
+    if len(points) <= limit:
+        return list(points)
+    step = len(points) / limit
+    kept = [points[int(i * step)] for i in range(limit - 1)]
+    return [*kept, points[-1]]
 
 
 def build_report(
@@ -115,8 +128,13 @@ def build_report(
     extra = cross_worker_ids(nodes, settings, redactor)
     metrics = metrics_of(outcome, run)
     metrics["contract_violations"] += sum(1 for r in extra if r.verdict == "fail")
+    # The load run's selection is what its mix exercised: a clause no pooled request can reach
+    # (e.g. the request family) is out of scope, not "not judged" — else every load run would
+    # read INCOMPLETE.
+    exercised = {r.clause for r in [*results, *extra]}
     return aggregate(
         [*results, *extra],
+        clauses=[clause for clause in catalogue() if clause in exercised],
         kind="load",
         started_at=_iso(outcome.get("started")),
         finished_at=_iso(outcome.get("stopped")),

@@ -355,11 +355,38 @@ def load_image(data: bytes) -> NDArray[np.uint8]:
             _check_jpeg_cost(data)
         elif fmt == "png":
             _check_png_chunks(data)
+        _check_complete(data, fmt)
     except (ValueError, struct.error, IndexError):
         raise ImageRejected("FILE_DECODING_FAILURE", f"The {fmt.upper()} file is corrupt.") from None
     if fmt == "bmp" and _bmp_is_rle(data):
         return _decode_rle_bmp(data)
     return _decode(data, fmt)
+
+
+def _check_complete(data: bytes, fmt: str) -> None:
+    """A file cut short is refused, even where a lenient decoder would fill in the rest: the
+    commonest real truncation is an interrupted upload missing only its last bytes (LP-ERR-7).
+    JPEG must close its last scan with EOI, PNG must reach IEND, and an uncompressed BMP must hold
+    every row its header declares."""
+    if fmt == "jpeg":
+        complete = data.rfind(b"\xff\xd9") > data.rfind(b"\xff\xda") >= 0
+    elif fmt == "png":
+        end = data.rfind(b"IEND")
+        complete = end >= 12 and len(data) >= end + 8
+    else:
+        complete = _bmp_rows_present(data)
+    if not complete:
+        raise ImageRejected("FILE_DECODING_FAILURE", f"The {fmt.upper()} file is truncated.")
+
+
+def _bmp_rows_present(data: bytes) -> bool:
+    if _bmp_is_rle(data) or struct.unpack_from("<I", data, 14)[0] == 12:
+        return True  # RLE streams end with their own marker; OS/2 files are judged by the decoder
+    offset = struct.unpack_from("<I", data, 10)[0]
+    width, height = _bmp_size(data)
+    bits = struct.unpack_from("<H", data, 28)[0]
+    stride = ((bits * width + 31) // 32) * 4
+    return len(data) >= offset + stride * height
 
 
 def _bmp_is_rle(data: bytes) -> bool:

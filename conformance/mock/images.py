@@ -382,9 +382,9 @@ def _check_complete(data: bytes, fmt: str) -> None:
 def _bmp_rows_present(data: bytes) -> bool:
     if _bmp_is_rle(data) or struct.unpack_from("<I", data, 14)[0] == 12:
         return True  # RLE streams end with their own marker; OS/2 files are judged by the decoder
-    offset = struct.unpack_from("<I", data, 10)[0]
+    offset: int = struct.unpack_from("<I", data, 10)[0]
     width, height = _bmp_size(data)
-    bits = struct.unpack_from("<H", data, 28)[0]
+    bits: int = struct.unpack_from("<H", data, 28)[0]
     stride = ((bits * width + 31) // 32) * 4
     return len(data) >= offset + stride * height
 

@@ -12,6 +12,7 @@ from conformance.spec import Level
 DEFAULT_INVALID_KEY = "invalid-key-for-conformance"  # LP-ERR-2
 REFERENCE_API_KEY = "conformance-reference-key"  # the embedded server's key when none is given
 FAULT_STATES = ("rate-limit", "credits", "server-error", "retired")  # LP-ERR-12, -13, -15
+REFERENCE_FAULT_HEADER = "x-livephoto-fault"  # the embedded reference server's fault injection header
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,22 @@ class Settings:
             "clauses": list(self.clauses),
             "families": list(self.families),
         }
+
+
+def parse_fault_headers(values: list[str], embedded: bool) -> dict[str, tuple[str, str]]:
+    """The header that puts the target into each fault state, from ``STATE='Name: value'`` values.
+
+    The embedded reference server knows its own header for every state; a given value overrides
+    it per state. A malformed value: ``ValueError`` naming it and the form to write.
+    """
+    headers = {state: (REFERENCE_FAULT_HEADER, state) for state in FAULT_STATES} if embedded else {}
+    for value in values:
+        state, _, header = value.partition("=")
+        name, _, header_value = header.strip().strip("'\"").partition(":")
+        if state not in FAULT_STATES or not name.strip() or not header_value.strip():
+            raise ValueError(
+                f"{value!r}: write STATE='Header-Name: value' with STATE one of "
+                f"{', '.join(FAULT_STATES)}, e.g. --fault-header rate-limit='X-Fault: rate-limit'"
+            )
+        headers[state] = (name.strip(), header_value.strip())
+    return headers

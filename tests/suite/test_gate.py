@@ -20,7 +20,7 @@ import pytest
 from conformance.contract import documented_message
 from conformance.mock import ServerConfig, create_app
 from conformance.mock.runner import ServerThread
-from conformance.plugin import EXIT_INCOMPLETE, EXIT_NOT_COMPATIBLE
+from conformance.pytest.verdict import EXIT_INCOMPLETE, EXIT_NOT_COMPATIBLE
 from conformance.reports import load_report
 from tests.suite.test_plugin import KEY, JsonRewrite, run_suite
 

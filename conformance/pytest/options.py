@@ -1,46 +1,39 @@
-"""Command-line options → the run's frozen Settings (and the Hypothesis profiles they imply).
+"""The suite's options: added to pytest, filled from the config file, resolved into ``Settings``.
 
-Configuration flows one way: option / environment → ``Settings`` → fixtures. A bad value is a
-``pytest.UsageError`` with a sentence that says how to correct it.
+Configuration flows one way: command line > environment > config file > default → the frozen
+``Settings`` → fixtures. The options themselves are written once, in ``conformance.option_table``;
+this module only turns them into pytest's. A bad value is a ``pytest.UsageError`` with a sentence
+that says how to correct it (exit 4), raised before anything runs.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conformance.client import check_base_url
 from conformance.config_file import ConfigError, FileConfig, discover
 from conformance.contract import Edition
-from conformance.option_table import ENV_KEY as ENV_KEY  # re-exported: the plugin names it
-from conformance.option_table import plugin_options
-from conformance.settings import FAULT_STATES, REFERENCE_API_KEY, Settings
-from conformance.spec import Level, catalogue
+from conformance.option_table import ENV_KEY, argparse_kwargs, plugin_options
+from conformance.pytest.state import config_file_key, key_source_key
+from conformance.reports.paths import folder_problem, writable_problem
+from conformance.settings import REFERENCE_API_KEY, Settings, parse_fault_headers
+from conformance.spec import Level
 
-FAULT_HEADER = "x-livephoto-fault"  # the reference server's fault injection header
-
-
-def _fault_headers(values: list[str], embedded: bool) -> dict[str, tuple[str, str]]:
-    headers = {state: (FAULT_HEADER, state) for state in FAULT_STATES} if embedded else {}
-    for value in values:
-        state, _, header = value.partition("=")
-        name, _, header_value = header.strip().strip("'\"").partition(":")
-        if state not in FAULT_STATES or not name.strip() or not header_value.strip():
-            raise pytest.UsageError(
-                f"--fault-header {value!r}: write STATE='Header-Name: value' with STATE one of "
-                f"{', '.join(FAULT_STATES)}, e.g. --fault-header rate-limit='X-Fault: rate-limit'"
-            )
-        headers[state] = (name.strip(), header_value.strip())
-    return headers
+REPORT_FORMATS = ("json", "html", "md", "badge")
 
 
-config_file_key = pytest.StashKey[FileConfig]()
-key_source_key = pytest.StashKey[str]()  # where the valid key came from, for messages
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's options, generated from ``conformance.option_table`` (which also generates the
+    config-file keys and ``livephoto-conformance run``); one group so ``pytest --help`` shows them
+    together. Options the config file may set default to None here: ``apply_config_file``
+    fills them in (command line > environment > config file > default)."""
+    group = parser.getgroup("livephoto", "Live Photos API conformance suite")
+    for option in plugin_options():
+        group.addoption(*option.flags, **argparse_kwargs(option, for_pytest=True))
 
 
 def apply_config_file(config: pytest.Config) -> FileConfig:
@@ -75,6 +68,23 @@ def apply_config_file(config: pytest.Config) -> FileConfig:
         setattr(config.option, option.dest, value)
     config.stash[config_file_key] = file_config
     return file_config
+
+
+def check_report_paths(config: pytest.Config) -> None:
+    """Every report path must be writable before the run starts, not after it (exit 4)."""
+    paths = [(f"--report-{fmt}", config.getoption(f"report_{fmt}")) for fmt in REPORT_FORMATS]
+    paths.append(("--junitxml", config.option.xmlpath))
+    for option, value in paths:
+        if not value:
+            continue
+        problem = writable_problem(Path(value))
+        if problem:
+            raise pytest.UsageError(f"{option} {value}: {problem}")
+    artefacts = config.getoption("artefacts")
+    if artefacts:
+        problem = folder_problem(Path(artefacts))
+        if problem:
+            raise pytest.UsageError(f"--artefacts {artefacts}: {problem}")
 
 
 def _api_key(config: pytest.Config, file_config: FileConfig) -> tuple[str, str]:
@@ -130,6 +140,10 @@ def resolve_settings(config: pytest.Config, target: str | None) -> Settings:
     clauses = tuple(config.getoption("clause"))
     families = tuple(config.getoption("family"))
     artefacts = config.getoption("artefacts") or tempfile.mkdtemp(prefix="livephoto-")
+    try:
+        fault_headers = parse_fault_headers(config.getoption("fault_header"), embedded)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--fault-header {exc}") from None
     return Settings(
         target_url=target or "",
         api_key=api_key,
@@ -140,42 +154,14 @@ def resolve_settings(config: pytest.Config, target: str | None) -> Settings:
         request_timeout=config.getoption("request_timeout"),
         insecure=config.getoption("insecure"),
         embedded=embedded,
-        fault_headers=_fault_headers(config.getoption("fault_header"), embedded),
+        fault_headers=fault_headers,
         artefacts_dir=Path(artefacts),
         clauses=clauses,
         families=families,
     )
 
 
-def selected_clauses(settings: Settings) -> frozenset[str] | None:
-    if not settings.clauses and not settings.families:
-        return None
-    chosen = set(settings.clauses)
-    for family in settings.families:
-        chosen |= {clause.id for clause in catalogue().family(family)}
-    return frozenset(chosen)
-
-
-def register_hypothesis_profiles(config: pytest.Config, settings: Settings) -> int:
-    from hypothesis import HealthCheck, Phase, core
-    from hypothesis import settings as hsettings
-    from hypothesis.database import DirectoryBasedExampleDatabase
-
-    db_dir = config.getoption("examples_db")
-    database = DirectoryBasedExampleDatabase(db_dir) if db_dir else None
-    phases = list(Phase) if config.getoption("thorough") else [p for p in Phase if p != Phase.shrink]
-    common: dict[str, Any] = {
-        "deadline": None,
-        "database": database,
-        "phases": phases,
-        "suppress_health_check": list(HealthCheck),
-        "print_blob": True,
-    }
-    # Success paths are slow and costly: few examples. Error paths are cheap: more.
-    hsettings.register_profile("livephoto-errors", max_examples=settings.max_examples, **common)
-    hsettings.register_profile("livephoto-success", max_examples=max(1, settings.max_examples // 3), **common)
-    seed = config.getoption("hypothesis_seed", default=None)
-    if seed is None:
-        seed = random.randrange(2**32)
-        core.global_force_seed = seed  # type: ignore[assignment]
-    return int(seed)
+def key_source(config: pytest.Config) -> str:
+    """Where the valid key came from, as ``resolve_settings`` found it (--api-key, an environment
+    variable, the config file's api-key-env), for messages."""
+    return config.stash.get(key_source_key, f"${ENV_KEY}")

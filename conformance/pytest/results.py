@@ -1,0 +1,100 @@
+"""Result transport: each test's check results ride on its pytest report to the controller.
+
+A test's ``Recorder`` results (and the error verdicts of a test the target stopped answering) are
+attached to the teardown report as a user property. xdist workers forward reports to the
+controller untouched, so one collector on the controller sees every process's results, whether
+the run is parallel or not; it strips the property before other plugins (JUnit) see it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+
+from conformance.client import TargetUnreachable
+from conformance.pytest.collection import item_clauses
+from conformance.pytest.state import RunState, recorder_key, settings_key, unanswered_key
+from conformance.redact import Redactor
+from conformance.reports.model import CheckResult
+from conformance.selection import selected_clauses
+from conformance.spec import catalogue
+from conformance.verdicts import Verdict
+
+RESULTS_PROPERTY = "livephoto_results"
+COLLECTOR_NAME = "livephoto-results"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """Attach the test's check results to its report (xdist workers forward them)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when == "call" and report.failed and call.excinfo is not None:
+        _record_unanswered(item, call.excinfo.value)
+    if report.when != "teardown":
+        return
+    rec = item.stash.get(recorder_key, None)
+    results = [*(rec.results if rec is not None else []), *item.stash.get(unanswered_key, [])]
+    samples = rec.samples if rec is not None else []
+    if results or samples:
+        payload = {"results": [asdict(r) for r in results], "samples": samples}
+        report.user_properties.append((RESULTS_PROPERTY, json.dumps(payload)))
+
+
+def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
+    """A test that failed because the target stopped answering: an ``error`` verdict for each of
+    its clauses (the suite could not judge them), never a silent "not exercised"."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, TargetUnreachable):
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    settings = item.config.stash.get(settings_key, None)
+    if cause is None or settings is None:
+        return
+    selected = selected_clauses(settings)
+    message = Redactor([settings.api_key]).text(f"the target did not answer: {cause}")
+    item.stash[unanswered_key] = [
+        CheckResult(
+            check="target_answers",
+            clause=clause,
+            level=catalogue()[clause].level.value,
+            verdict=Verdict.ERROR,
+            message=message,
+            nodeid=item.nodeid,
+        )
+        for clause in sorted(item_clauses(item))
+        if selected is None or clause in selected
+    ]
+
+
+class ResultCollector:
+    """The controller's end of the transport: a plugin object holding the run's state.
+
+    ``pytest_runtest_logreport`` receives no config, so the hook is a method of an object
+    registered on the run's own plugin manager (as pytest-randomly and pytest-httpserver do):
+    no module global, and two runs in one process stay apart.
+    """
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    @classmethod
+    def register(cls, config: pytest.Config, state: RunState) -> None:
+        """Collect this run's results into ``state`` (the controller only: workers forward)."""
+        config.pluginmanager.register(cls(state), COLLECTOR_NAME)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Collect results (from this process or an xdist worker) on the controller."""
+        kept = []
+        for name, value in report.user_properties:
+            if name == RESULTS_PROPERTY:
+                payload = json.loads(str(value))
+                self.state.results.extend(CheckResult(**r) for r in payload["results"])
+                self.state.samples.extend((str(p), str(c)) for p, c in payload["samples"])
+            else:
+                kept.append((name, value))
+        report.user_properties[:] = kept

@@ -16,6 +16,7 @@ import httpcore
 import httpx
 
 from conformance.exchange import ENDPOINT_PATH, ApiRequest, Exchange
+from conformance.settings import DEFAULT_INVALID_KEY
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a hostile target cannot exhaust memory
@@ -30,7 +31,7 @@ class ClientSettings:
 
     base_url: str
     api_key: str = field(repr=False)  # never in a traceback
-    invalid_api_key: str = "invalid-key-for-conformance"
+    invalid_api_key: str = DEFAULT_INVALID_KEY
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = MAX_RESPONSE_BYTES
     verify: bool = True
@@ -329,6 +330,7 @@ class TargetClient:
             elapsed=time.perf_counter() - started,
             truncated=truncated,
             sample_dir=self.settings.sample_dir,
+            invalid_api_key=self.settings.invalid_api_key,
         )
 
     def _read_capped(self, response: httpx.Response, started: float) -> tuple[bytes, bool]:

@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from conformance.settings import DEFAULT_INVALID_KEY
+
 ENDPOINT_PATH = "/api/portrait/effects/live-photo"  # LP-REQ-1
 KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
 KEY_PLACEHOLDER = "$LIVEPHOTO_API_KEY"
@@ -148,17 +150,18 @@ class ApiRequest:
             }
         return out
 
-    def curl(self, url: str, sample_dir: Path | None = None) -> str:
+    def curl(self, url: str, sample_dir: Path | None = None, invalid_key: str = DEFAULT_INVALID_KEY) -> str:
         """A curl command that replays this request, with the key as ``$LIVEPHOTO_API_KEY``.
 
         File contents are written under ``sample_dir`` (named by their SHA-256) so the command
-        works as printed.
+        works as printed. ``invalid_key`` is the configured key the target must not know: not a
+        secret, and the command must send the key that was sent to reproduce the answer.
         """
         args = ["curl", "-sS", "-X", self.method, url]
         if self.key is Key.VALID:
             args += ["-H", f"{self.key_header}: {KEY_PLACEHOLDER}"]
         elif self.key is Key.INVALID:
-            args += ["-H", f"{self.key_header}: invalid-key-for-conformance"]
+            args += ["-H", f"{self.key_header}: {invalid_key}"]
         elif self.key is Key.EMPTY:
             args += ["-H", f"{self.key_header};"]
         for name, value in self.headers:
@@ -216,6 +219,7 @@ class Exchange:
     elapsed: float
     truncated: bool = False
     sample_dir: Path | None = None
+    invalid_api_key: str = DEFAULT_INVALID_KEY  # what a ``Key.INVALID`` request carried (no secret)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
@@ -286,4 +290,4 @@ class Exchange:
 
     def curl(self) -> str:
         """The curl reproduction of the request."""
-        return self.request.curl(self.url, self.sample_dir)
+        return self.request.curl(self.url, self.sample_dir, self.invalid_api_key)

@@ -23,6 +23,9 @@ class Check:
     clause: Clause
     level: Level
     func: Callable[..., Any]
+    # Clauses whose failure on the same exchange leaves this check nothing to judge (it is then
+    # recorded as blocked by them instead of failing as their consequence).
+    needs: tuple[str, ...] = ()
 
     @property
     def doc(self) -> str:
@@ -43,6 +46,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
+RUNNABLE: dict[str, Callable[..., Any]] = {}  # name → the registered (wrapped) check function
 
 
 class Failure(Exception):
@@ -99,12 +103,17 @@ def _first_exchange(args: Sequence[Any]) -> Exchange | None:
     return None
 
 
-def requirement(clause_id: str, *, level: str | None = None) -> Callable[[F], F]:
+def requirement(clause_id: str, *, level: str | None = None, needs: Sequence[str] = ()) -> Callable[[F], F]:
     """Register a check under a clause id.
 
     The level defaults to the clause's level in the catalogue; a check may enforce one of the
     clause's weaker obligations (``level="SHOULD"`` on LP-ENV-2) only when the clause states it.
+    ``needs`` names the clauses this check builds on: when one of them failed on the same
+    exchange, the check is recorded as blocked by it, not run (one defect, one failing clause).
     """
+    unknown = [c for c in needs if c not in catalogue()]
+    if unknown:
+        raise ValueError(f"{clause_id} needs unknown clauses {unknown}")
     clause = catalogue()[clause_id]
     chosen = Level(level) if level else clause.level
     if chosen not in clause.levels:
@@ -117,7 +126,7 @@ def requirement(clause_id: str, *, level: str | None = None) -> Callable[[F], F]
             raise ValueError(f"check {func.__name__} needs a docstring quoting {clause_id}")
         if func.__name__ in CHECKS:
             raise ValueError(f"two checks are named {func.__name__}")
-        check = Check(name=func.__name__, clause=clause, level=chosen, func=func)
+        check = Check(name=func.__name__, clause=clause, level=chosen, func=func, needs=tuple(needs))
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -132,6 +141,7 @@ def requirement(clause_id: str, *, level: str | None = None) -> Callable[[F], F]
                 ) from None
 
         CHECKS[func.__name__] = check
+        RUNNABLE[func.__name__] = run
         run.check = check  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
@@ -141,8 +151,3 @@ def requirement(clause_id: str, *, level: str | None = None) -> Callable[[F], F]
 def check_of(func: Callable[..., Any]) -> Check:
     """The registration of a decorated check function."""
     return func.check  # type: ignore[attr-defined, no-any-return]
-
-
-def checks_for(clause_id: str) -> list[Check]:
-    """The checks registered under a clause."""
-    return [check for check in CHECKS.values() if check.clause.id == clause_id]

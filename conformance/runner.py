@@ -5,19 +5,21 @@ Used by the pytest plugin, the proxy and the load profile alike; it imports no p
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from conformance.checks import envelope, errors, operations, request, security, success, video
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
-from conformance.registry import check_of
+from conformance.registry import CHECKS, RUNNABLE, check_of
 from conformance.reports.model import CheckResult
 from conformance.settings import Settings
 from conformance.spec import Level
-from conformance.verdicts import Evidence, NotApplicable, Verdict, Violation
+from conformance.verdicts import Blocked, Evidence, NotApplicable, Verdict, Violation
 
 CheckFunc = Callable[..., Any]
 
@@ -102,17 +104,41 @@ class Recorder:
     results: list[CheckResult] = field(default_factory=list)
     nodeid: str = ""
     samples: list[tuple[str, str]] = field(default_factory=list)  # (video path, caption)
+    # Per exchange (by id), the clauses that failed on it: what later checks are blocked by.
+    _failed: dict[int, set[str]] = field(default_factory=dict, repr=False)
+    _why: dict[str, str] = field(default_factory=dict, repr=False)
+    _keep: list[Exchange] = field(default_factory=list, repr=False)
+    _founded: set[tuple[int, str]] = field(default_factory=set, repr=False)
 
     def run(self, check: CheckFunc, *args: Any) -> Violation | None:
         """Run one check on its arguments (exchanges) and record the outcome.
 
-        Returns the Violation when the check failed; raises nothing but the suite's own bugs.
+        A check whose ``needs`` failed on one of its exchanges is not run: it is recorded as
+        blocked by that clause (one defect, one failing clause). A check of a clause outside the
+        selection still runs when other checks build on its clause, to know what it blocks, but
+        records nothing. Returns the Violation when the check failed; raises nothing but the
+        suite's own bugs.
         """
         registered = check_of(check)
-        if self.selected is not None and registered.clause.id not in self.selected:
+        selected = self.selected is None or registered.clause.id in self.selected
+        if not selected and registered.clause.id not in foundations():
+            return None
+        exchanges = _exchanges(args)
+        for exchange in exchanges:
+            self._ensure_foundations(exchange, registered.needs)
+        roots = sorted({c for e in exchanges for c in self._failed.get(id(e), ())} & set(registered.needs))
+        if roots:
+            if selected:
+                self._record(
+                    check,
+                    Verdict.BLOCKED,
+                    f"blocked by {roots[0]}: {self._why[roots[0]]}",
+                    blocked_by=roots[0],
+                )
             return None
         started = time.perf_counter()
         violation: Violation | None = None
+        blocked_by = ""
         try:
             note = check(*args, self.settings)
             verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.PASS
@@ -123,9 +149,18 @@ class Recorder:
             verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.FAIL
             message = failed.render()
             evidence = failed.evidence.as_dict()
+        except Blocked as blocked:
+            verdict, message, evidence, blocked_by = Verdict.BLOCKED, str(blocked), {}, blocked.by
         except NotApplicable as skipped:
             verdict, message, evidence = Verdict.SKIPPED, skipped.reason, {}
-        self._record(check, verdict, message, evidence, time.perf_counter() - started)
+        if verdict is Verdict.FAIL:
+            for exchange in exchanges:
+                self._keep.append(exchange)  # ids stay unique while the exchange is alive
+                self._failed.setdefault(id(exchange), set()).add(registered.clause.id)
+            self._why.setdefault(registered.clause.id, violation.title if violation else "")
+        if not selected:
+            return None
+        self._record(check, verdict, message, evidence, time.perf_counter() - started, blocked_by=blocked_by)
         if violation is not None:
             # str(violation) renders from these fields (pytest prints it): redact them in place.
             violation.received = self.redactor.text(violation.received)
@@ -133,6 +168,17 @@ class Recorder:
             violation.evidence = Evidence(**self.redactor(evidence))
             violation.args = (self.redactor.text(violation.render()),)
         return violation
+
+    def _ensure_foundations(self, exchange: Exchange, clauses: Iterable[str]) -> None:
+        """Judge the clauses a check builds on, once per exchange, before the check itself: a
+        test that picks its checks by hand still gets the root cause, not its consequence."""
+        for clause in clauses:
+            if (id(exchange), clause) in self._founded:
+                continue
+            self._founded.add((id(exchange), clause))
+            self._keep.append(exchange)
+            for check in foundation_checks(clause):
+                self.run(check, exchange)
 
     def judge(self, exchange: Exchange, *, expect: str | None) -> list[Violation]:
         """Run the planned checks on one exchange; the violations found."""
@@ -179,6 +225,7 @@ class Recorder:
         duration: float = 0.0,
         *,
         permitted: bool = False,
+        blocked_by: str = "",
     ) -> None:
         registered = check_of(check)
         if self.selected is not None and registered.clause.id not in self.selected:
@@ -196,8 +243,36 @@ class Recorder:
                 duration=duration,
                 videos=[a for a in evidence.get("artefacts", []) if _is_video(a)],
                 permitted=permitted,
+                blocked_by=blocked_by,
             )
         )
+
+
+def _exchanges(args: Sequence[Any]) -> list[Exchange]:
+    """The exchanges among a check's arguments (one, or a sequence of them)."""
+    found: list[Exchange] = []
+    for arg in args:
+        if isinstance(arg, Exchange):
+            found.append(arg)
+        elif isinstance(arg, list | tuple):
+            found.extend(a for a in arg if isinstance(a, Exchange))
+    return found
+
+
+@cache
+def foundations() -> frozenset[str]:
+    """The clauses other checks build on (their ``needs``): run even outside a selection."""
+    return frozenset(c for check in CHECKS.values() for c in check.needs)
+
+
+@cache
+def foundation_checks(clause: str) -> tuple[CheckFunc, ...]:
+    """The single-exchange checks of a clause that others build on, in registration order."""
+    return tuple(
+        RUNNABLE[check.name]
+        for check in CHECKS.values()
+        if check.clause.id == clause and len(inspect.signature(check.func).parameters) == 2
+    )
 
 
 def _is_video(path: str) -> bool:

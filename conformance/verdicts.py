@@ -11,24 +11,17 @@ class Verdict(StrEnum):
     """Outcome of a clause, ordered from best to worst.
 
     ``fail`` says the target is wrong; ``error`` says the suite could not judge it (unreachable
-    target, a bug in the suite): the two are never mixed up.
+    target, a bug in the suite): the two are never mixed up. ``blocked`` says a check could not
+    judge because an earlier check on the same exchange failed (the root cause): it is counted
+    apart and never gates by itself — the root clause does.
     """
 
     PASS = "pass"
     INFO = "info"
     SKIPPED = "skipped"
+    BLOCKED = "blocked"
     FAIL = "fail"
     ERROR = "error"
-
-    @property
-    def severity(self) -> int:
-        """0 for pass, 4 for error."""
-        return list(Verdict).index(self)
-
-    @classmethod
-    def worst(cls, verdicts: list[Verdict]) -> Verdict:
-        """The most severe of several verdicts (pass when there are none)."""
-        return max(verdicts, key=lambda v: v.severity, default=cls.PASS)
 
 
 @dataclass
@@ -117,17 +110,20 @@ def _part_text(part: dict[str, Any]) -> str:
     return f"{part['name']}={part.get('filename')!r} ({', '.join(details)})"
 
 
+class Blocked(Exception):
+    """A check cannot judge because the exchange already breaks a more basic clause (``by``):
+    no JSON object, no envelope field, no strictly decodable video. The violation belongs to that
+    clause alone; this one is reported as ``blocked by`` it."""
+
+    def __init__(self, by: str, reason: str) -> None:
+        self.by = by
+        self.reason = reason
+        super().__init__(f"blocked by {by}: {reason}")
+
+
 class NotApplicable(Exception):
     """The clause cannot be exercised against this target; the reason goes into the report."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
-
-
-class TargetError(Exception):
-    """The suite could not talk to the target (refused, timed out, reset, response too large)."""
-
-    def __init__(self, message: str, *, url: str = "") -> None:
-        self.url = url
-        super().__init__(message)

@@ -12,7 +12,7 @@ import pytest
 from conformance.contract import Edition, error_codes
 from conformance.exchange import ApiRequest, Exchange, ImageInfo, Key, Part
 from conformance.settings import Settings
-from conformance.verdicts import NotApplicable, Violation
+from conformance.verdicts import Blocked, NotApplicable, Violation
 
 API_KEY = "sk-test-SECRET-0123456789"
 VIDEO_B64 = "AAAAGGZ0eXBpc29tAAACAGlzb21pc28y"
@@ -106,11 +106,13 @@ def mutate(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 
 
 def outcome(check: Any, *args: Any) -> str:
-    """'pass', 'skip' or the clause id of the Violation the check raises."""
+    """'pass', 'skip', 'blocked' or the clause id of the Violation the check raises."""
     try:
         check(*args)
     except Violation as violation:
         return violation.clause
+    except Blocked:
+        return "blocked"
     except NotApplicable:
         return "skip"
     return "pass"

@@ -9,7 +9,7 @@ from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
 from conformance.schemas import envelope_errors
 from conformance.settings import Settings
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import Blocked
 
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")  # LP-ENV-5
 KNOWN_TOP_LEVEL = frozenset(
@@ -19,10 +19,10 @@ KNOWN_DETAIL = frozenset({"status_code", "code", "code_message", "message"})
 
 
 def _envelope(exchange: Exchange) -> dict[str, object]:
-    """The JSON object; without one only LP-ENV-1 fails, the other clauses cannot be judged."""
+    """The JSON object; without one only LP-ENV-1 fails, the other clauses are blocked by it."""
     envelope = exchange.envelope
     if envelope is None:
-        raise NotApplicable(f"HTTP {exchange.status} without a JSON object body (see LP-ENV-1)")
+        raise Blocked("LP-ENV-1", f"HTTP {exchange.status} without a JSON object body")
     return envelope
 
 

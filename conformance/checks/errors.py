@@ -17,6 +17,7 @@ from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
 from conformance.schemas import envelope_errors
 from conformance.settings import Settings
+from conformance.verdicts import Blocked
 
 AUTH_CODES = frozenset({"ERROR_APPLICATIONS_NOT_EXISTS", "ERROR_USER_NOT_EXISTS"})  # LP-ERR-1/2
 SERVER_CODES = frozenset(  # LP-ERR-13: "(PROCESSING_FAILURE, SERVICE_INTERNAL_ERROR, …)"
@@ -101,6 +102,15 @@ def _pair_is_valid(exchange: Exchange, settings: Settings) -> None:
         )
 
 
+def _readable_code(exchange: Exchange) -> None:
+    """A refusal with the right status but no code to read is the envelope's defect (LP-ENV-1
+    without a JSON object, LP-ENV-4 without ``error_detail.code``), not this clause's."""
+    if exchange.envelope is None:
+        raise Blocked("LP-ENV-1", f"HTTP {exchange.status} without a JSON object body")
+    if exchange.code is None:
+        raise Blocked("LP-ENV-4", f"HTTP {exchange.status} without error_detail.code")
+
+
 def is_rejected_as_listed(exchange: Exchange, settings: Settings, clause: str) -> None:
     """The MUST part of a §5 failure: an error envelope with a status the clause allows."""
     expectation = EXPECTATIONS[clause]
@@ -111,12 +121,15 @@ def is_rejected_as_listed(exchange: Exchange, settings: Settings, clause: str) -
             f"HTTP {' or '.join(str(s) for s in sorted(allowed))} (edition {settings.edition})",
         )
     if expectation.codes:
+        _readable_code(exchange)
         _pair_is_valid(exchange, settings)
 
 
 def uses_listed_code(exchange: Exchange, settings: Settings, clause: str) -> None:
     """The SHOULD part of a §5 failure: one of the listed codes."""
     codes = EXPECTATIONS[clause].codes
+    if codes and 400 <= exchange.status < 500:
+        _readable_code(exchange)
     if codes and exchange.code not in codes:
         fail(f"code {_code(exchange)}", f"one of {', '.join(sorted(codes))}")
 
@@ -259,7 +272,7 @@ def client_error_is_never_5xx(exchange: Exchange, settings: Settings) -> None:
         )
 
 
-@requirement("LP-ERR-14", level="SHOULD")
+@requirement("LP-ERR-14", level="SHOULD", needs=("LP-ENV-1",))
 def code_message_is_documented(exchange: Exchange, settings: Settings) -> str | None:
     """``code_message`` SHOULD equal the documented text for the code."""
     code = exchange.code
@@ -275,7 +288,7 @@ def code_message_is_documented(exchange: Exchange, settings: Settings) -> str | 
     return None
 
 
-@requirement("LP-ERR-14", level="SHOULD")
+@requirement("LP-ERR-14", level="SHOULD", needs=("LP-ENV-1", "LP-ENV-4"))
 def message_is_human_readable(exchange: Exchange, settings: Settings) -> None:
     """``message`` SHOULD be a non-empty human-readable explanation."""
     if exchange.status == 200:

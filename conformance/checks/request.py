@@ -67,7 +67,7 @@ def invalid_type_is_refused(exchange: Exchange, settings: Settings) -> None:
         fail(f"HTTP 200 for: {exchange.request.description}", "a refusal of the invalid type")
 
 
-@requirement("LP-REQ-5")
+@requirement("LP-REQ-5", needs=("LP-OK-1", "LP-OK-2", "LP-VID-1"))
 def absent_type_is_avatar(absent: Exchange, avatar: Exchange, settings: Settings) -> None:
     """A request without ``type`` MUST be treated as ``type=0``."""
     from conformance.media import probe_exchange  # video decoding only when this check runs

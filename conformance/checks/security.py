@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conformance.exchange import Exchange, Key
-from conformance.redact import key_forms
+from conformance.redact import Redactor
 from conformance.registry import fail, requirement
 from conformance.settings import Settings
 
@@ -37,20 +37,24 @@ def _strings(value: object) -> list[str]:
 @requirement("LP-SEC-1")
 def api_key_is_not_echoed(exchange: Exchange, settings: Settings) -> None:
     """The API key MUST NOT be echoed in any response body or header."""
+    # "Echoed" covers every form a server or framework writes the key in: as sent, base64 (also
+    # inside a longer encoded text), hex, JSON/percent/HTML-escaped in any case or mix, and inside
+    # a gzip or zlib body sent without a Content-Encoding (conformance.redact).
     keys = {Key.VALID: settings.api_key, Key.INVALID: settings.invalid_api_key}
     sent = keys.get(exchange.request.key)
     if not sent:
         return
-    body = exchange.body.decode("latin-1")
+    finder = Redactor([sent])
     headers = "\n".join(f"{name}: {value}" for name, value in exchange.headers)
-    for form in key_forms(sent):
-        for where, text in (("body", body), ("headers", headers)):
-            if form in text:
-                encoded = "" if form == sent else " (encoded)"
-                fail(
-                    f"the {exchange.request.key.value} API key{encoded} in the response {where}",
-                    "the key never echoed",
-                )
+    for where, how in (("body", finder.find_bytes(exchange.body)), ("headers", finder.find(headers))):
+        if how is not None:
+            shown = f"the {exchange.request.key.value} API key"
+            shown += (
+                f" in the response {where}"
+                if how == "plain"
+                else f" (encoded) in the response {where}: {how}"
+            )
+            fail(shown, "the key never echoed")
 
 
 @requirement("LP-SEC-2")

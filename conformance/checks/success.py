@@ -34,7 +34,7 @@ def valid_request_succeeds(exchange: Exchange, settings: Settings) -> str:
     return f"{len(exchange.video_b64 or '')} base64 characters in {exchange.elapsed:.2f} s"
 
 
-@requirement("LP-OK-3")
+@requirement("LP-OK-3", needs=("LP-ENV-1",))
 def success_carries_data_object(exchange: Exchange, settings: Settings) -> None:
     """Success responses MUST carry ``data`` as an object."""
     if exchange.status != 200:

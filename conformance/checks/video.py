@@ -18,7 +18,7 @@ from conformance.media import (
 )
 from conformance.registry import fail, requirement
 from conformance.settings import Settings
-from conformance.verdicts import NotApplicable
+from conformance.verdicts import Blocked, NotApplicable
 
 MIN_FRAMES = 2  # LP-VID-1
 MP4_CODECS = ("h264", "hevc")  # LP-VID-2
@@ -65,7 +65,7 @@ def _decoded(exchange: Exchange) -> VideoProbe:
     """The probe of a video that passes LP-VID-1; the other video clauses judge only those."""
     probe = _probe(exchange)
     if not probe.ok or probe.frames < MIN_FRAMES:
-        raise NotApplicable(f"the video does not pass LP-VID-1: {probe.describe()}")
+        raise Blocked("LP-VID-1", f"the video does not decode to two frames: {probe.describe()}")
     return probe
 
 
@@ -96,7 +96,7 @@ def video_is_strict_base64(exchange: Exchange, settings: Settings) -> str:
     return f"{len(text)} characters → {len(data)} bytes"
 
 
-@requirement("LP-VID-1")
+@requirement("LP-VID-1", needs=("LP-OK-2",))
 def video_is_decodable_with_two_frames(exchange: Exchange, settings: Settings) -> str:
     """The decoded bytes MUST be a video file that a standard decoder (FFmpeg/libav) opens, with at
     least one video stream and at least 2 decodable frames."""
@@ -120,7 +120,7 @@ def video_is_decodable_with_two_frames(exchange: Exchange, settings: Settings) -
     return probe.describe()
 
 
-@requirement("LP-VID-2")
+@requirement("LP-VID-2", needs=("LP-OK-2",))
 def video_is_mp4_h264_or_hevc(exchange: Exchange, settings: Settings) -> str:
     """The container SHOULD be MP4 (ISO BMFF, ``ftyp`` box) with an H.264 or HEVC video stream."""
     probe = _decoded(exchange)
@@ -134,7 +134,7 @@ def video_is_mp4_h264_or_hevc(exchange: Exchange, settings: Settings) -> str:
     return f"MP4 {probe.codec} {probe.pix_fmt}"
 
 
-@requirement("LP-VID-3")
+@requirement("LP-VID-3", needs=("LP-OK-2",))
 def video_duration_and_fps_in_range(exchange: Exchange, settings: Settings) -> str:
     """Duration SHOULD be between 1 s and 15 s; frame rate SHOULD be between 10 and 60 fps."""
     probe = _decoded(exchange)
@@ -154,7 +154,7 @@ def video_duration_and_fps_in_range(exchange: Exchange, settings: Settings) -> s
     return f"{probe.duration:.2f} s at {probe.fps:.2f} fps"
 
 
-@requirement("LP-VID-4")
+@requirement("LP-VID-4", needs=("LP-OK-2",))
 def video_moves(exchange: Exchange, settings: Settings) -> str:
     """The video SHOULD move: consecutive frames are not all identical (mean absolute difference
     between the first frame and some later frame above a small threshold)."""
@@ -170,7 +170,7 @@ def video_moves(exchange: Exchange, settings: Settings) -> str:
     return f"motion {probe.motion:.1f} grey levels"
 
 
-@requirement("LP-VID-5")
+@requirement("LP-VID-5", needs=("LP-OK-2",))
 def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -> str:
     """Frame width and height SHOULD each be ≥ 64 px and ≤ 4096 px, and SHOULD be even (H.264
     yuv420p requires even dimensions)."""
@@ -192,7 +192,7 @@ def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -
     return f"{probe.width}×{probe.height}"
 
 
-@requirement("LP-VID-6")
+@requirement("LP-VID-6", needs=("LP-OK-2",))
 def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -> str:
     """``type`` 1 (full body) SHOULD keep the input's aspect ratio within 10 %."""
     if exchange.request.type_value != "1":
@@ -214,7 +214,7 @@ def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -
     return f"ratio {got:.3f} for {wanted:.3f} ({drift:.1%} off)"
 
 
-@requirement("LP-VID-6")
+@requirement("LP-VID-6", needs=("LP-OK-2",))
 def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
     """``type`` 0 (avatar) SHOULD show the face: a face detector finds a face in the first frame."""
     if exchange.request.type_value != "0":
@@ -234,7 +234,7 @@ def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
     return f"{len(faces)} face(s) in the first frame"
 
 
-@requirement("LP-VID-7")
+@requirement("LP-VID-7", needs=("LP-OK-2",))
 def video_audio_reported(exchange: Exchange, settings: Settings) -> str:
     """The video MAY carry an audio stream; it is reported as information."""
     probe = _decoded(exchange)
@@ -251,7 +251,7 @@ def _both(first: Exchange, second: Exchange) -> tuple[VideoProbe, VideoProbe]:
     return _decoded(first), _decoded(second)
 
 
-@requirement("LP-OPS-3")
+@requirement("LP-OPS-3", needs=("LP-OK-2",))
 def identical_requests_give_same_shape(first: Exchange, second: Exchange, settings: Settings) -> str:
     """Identical requests SHOULD give videos with the same duration, frame count and dimensions
     (determinism of shape, not of bytes)."""
@@ -275,7 +275,7 @@ def identical_requests_give_same_shape(first: Exchange, second: Exchange, settin
     return f"both {one.width}×{one.height}, {one.frames} frames, {one.duration:.2f} s"
 
 
-@requirement("LP-VID-6")
+@requirement("LP-VID-6", needs=("LP-OK-2",))
 def avatar_and_full_body_framings_differ(avatar: Exchange, full_body: Exchange, settings: Settings) -> str:
     """``type`` 1 (full body) and ``type`` 0 (avatar) of the same full-body image give different
     framings: different frame sizes or visibly different first frames."""

@@ -25,7 +25,7 @@ from conformance.media import probe_exchange
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
 from conformance.runner import CheckFunc, Recorder, plan
-from conformance.settings import Settings
+from conformance.settings import DEFAULT_INVALID_KEY, Settings
 from conformance.spec import Level
 from conformance.verdicts import Verdict
 
@@ -117,7 +117,9 @@ class LoadJudge:
             return []
         first = self.request_ids.get(request_id)
         if first is None:
-            self.request_ids[request_id] = ghost(exchange.request, exchange.url, request_id)
+            self.request_ids[request_id] = ghost(
+                exchange.request, exchange.url, request_id, invalid_api_key=exchange.invalid_api_key
+            )
             return []
         return self.recorder.run_all([envelope.request_ids_are_distinct], [first, exchange])
 
@@ -128,7 +130,15 @@ class LoadJudge:
             return self.recorder.run_all([video.identical_requests_give_same_shape], first, exchange)
         probe = probe_exchange(exchange)
         if probe is not None and probe.ok:
-            kept = Exchange(exchange.request, exchange.url, 200, [], b"{}", exchange.elapsed)
+            kept = Exchange(
+                exchange.request,
+                exchange.url,
+                200,
+                [],
+                b"{}",
+                exchange.elapsed,
+                invalid_api_key=exchange.invalid_api_key,
+            )
             kept.cache["probe"] = probe  # the video bytes are dropped: only its shape is compared
             self.shapes[id(exchange.request)] = kept
         return []
@@ -181,11 +191,21 @@ class LoadJudge:
         }
 
 
-def ghost(request: ApiRequest, url: str, request_id: str) -> Exchange:
+def ghost(
+    request: ApiRequest, url: str, request_id: str, *, invalid_api_key: str = DEFAULT_INVALID_KEY
+) -> Exchange:
     """A stand-in for an answered exchange that keeps only its request and ``request_id`` (the video
     and the rest of the body are dropped so a long run's memory stays bounded)."""
     body = json.dumps({"request_id": request_id}).encode()
-    return Exchange(request=request, url=url, status=200, headers=[], body=body, elapsed=0.0)
+    return Exchange(
+        request=request,
+        url=url,
+        status=200,
+        headers=[],
+        body=body,
+        elapsed=0.0,
+        invalid_api_key=invalid_api_key,
+    )
 
 
 def _plain(result: CheckResult) -> dict[str, Any]:

@@ -3,36 +3,72 @@
 Request path: the body is streamed to the upstream while a copy (bounded by ``max_request_body``)
 is kept for judging; a body declared over the cap is answered 413 without contacting the upstream.
 Response path: the upstream's answer is read in full (bounded by ``max_response_body``, it must be
-judged) and passed on unchanged: status, headers but hop-by-hop ones, body. Observe mode judges in
-the background; enforce mode judges first and replaces a MUST violation by a 502 envelope.
+judged, and by a total deadline) and passed on unchanged: status, headers but hop-by-hop ones,
+body. Observe mode judges in the background; enforce mode judges first and replaces a MUST
+violation, or an answer it cannot judge, by a 502 envelope. In both modes the answers held at once
+are bounded in count and bytes (``budget``).
+
+The upstream is addressed only by ``--upstream``: the request target is checked and joined to it
+part by part (``wire.upstream_target``); a target that could leave it gets a 400 envelope.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import hmac
 import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any, TypeVar
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from conformance.exchange import KEY_HEADER, Exchange
+from conformance.proxy.budget import Budget
 from conformance.proxy.cassette import CassetteWriter, Timings, now_iso
 from conformance.proxy.config import Mode, ProxyConfig
-from conformance.proxy.observe import Judgement, Observer, elapsed_ms, enforcement_message
+from conformance.proxy.logs import (
+    USERINFO,
+    RedactingFilter,
+    exchange_secrets,
+    on_library_loggers,
+    request_secrets,
+)
+from conformance.proxy.observe import (
+    Judgement,
+    Observer,
+    checks_for,
+    elapsed_ms,
+    enforcement_message,
+    hide_paths,
+    withheld_message,
+)
 from conformance.proxy.observed import Observed, observe_request
-from conformance.proxy.wire import ResponseTooLarge, classify_failure, decode_body, forwardable, proxy_answer
-from conformance.redact import Redactor
+from conformance.proxy.wire import (
+    BadTarget,
+    ResponseTooLarge,
+    Undecodable,
+    UpstreamDeadline,
+    classify_failure,
+    decode_content,
+    forwardable,
+    proxy_answer,
+    upstream_target,
+)
+from conformance.redact import MASK, Redactor
 
 CONTROL_PREFIX = "/_livephoto/"  # the proxy's own paths: never forwarded
 REPORT_PATH = "/_livephoto/report"
@@ -40,6 +76,9 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # an over-cap body up to this size is read and d
 # client gets its 413 cleanly; beyond it the connection is closed after the answer
 
 JUDGE_THREADS = 1  # observe mode judges here, in answer order (cassettes too)
+ENFORCE_JUDGE_THREADS = 1  # enforce mode judges before answering: at most this many at once, so the
+# memory judging takes (the decoded body, the parsed JSON, the decoded video) stays bounded too
+T = TypeVar("T")
 
 log = logging.getLogger("livephoto.proxy")
 
@@ -55,7 +94,7 @@ class _Seen:
     method: str
     path: str
     query: str
-    headers: list[tuple[str, str]]
+    headers: list[tuple[str, str]] = field(repr=False)  # the key is in them
     body: bytes
     url: str
 
@@ -74,14 +113,26 @@ class Proxy:
     def __init__(self, config: ProxyConfig) -> None:
         self.config = config
         self.observer = Observer(config)
-        self.writer = CassetteWriter(config.record_dir) if config.record_dir is not None else None
+        self.writer = (
+            CassetteWriter(
+                config.record_dir, keep_headers=config.keep_headers, max_body=config.max_response_body
+            )
+            if config.record_dir is not None
+            else None
+        )
         self._client: httpx.AsyncClient | None = None
         self._numbers = itertools.count(1)
         self._pending: set[asyncio.Task[None]] = set()
-        self._judges: ThreadPoolExecutor | None = None  # observe mode's background judging
-        self._budget: asyncio.Condition | None = None  # guards _waiting and _waiting_bytes
-        self._waiting = 0
-        self._waiting_bytes = 0
+        self._judges: ThreadPoolExecutor | None = None  # judging threads (observe: in answer order)
+        self.budget = Budget(config.max_pending, config.max_pending_bytes)
+        self._parties: dict[int, int] = {}  # exchange → parties (judging, sending) still holding it
+        self.base = httpx.URL(config.upstream)  # the only scheme, host and port requests go to
+        self.redacting = RedactingFilter([*config.upstream_secrets, config.report_token or ""])
+
+    @property
+    def _waiting(self) -> int:
+        """Answers held now (being read or awaiting judging)."""
+        return self.budget.count
 
     def client(self) -> httpx.AsyncClient:
         """The one upstream client (created in the serving loop on first use)."""
@@ -116,13 +167,29 @@ class Proxy:
             if not until_idle:
                 return
 
+    def report_allowed(self, request: Request) -> bool:
+        """Whether the request may read the report: always when no token is set, else with the
+        token as ``?token=`` or ``Authorization: Bearer`` (compared in constant time)."""
+        token = self.config.report_token
+        if token is None:
+            return True
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        offered = bearer.strip() if scheme.lower() == "bearer" else request.query_params.get("token", "")
+        return hmac.compare_digest(offered.encode(), token.encode())
+
     async def handle(self, request: Request) -> Response:
         """Forward one request and answer; never raises (failures become 502/504 envelopes)."""
         started, started_at = time.perf_counter(), now_iso()
         number = next(self._numbers)
+        secrets = request_secrets(request.scope["headers"], request.scope.get("query_string", b""))
+        with exchange_secrets(secrets):  # every line logged for this exchange is redacted with them
+            return await self._guarded(request, number, started, started_at)
+
+    async def _guarded(self, request: Request, number: int, started: float, started_at: str) -> Response:
         try:
             return await self._handle(request, number, started, started_at)
         except Exception as exc:  # the proxy never crashes: the client gets a gateway error
+            self._forget(number)
             log.exception("proxy failure on exchange %d", number)
             self.observer.upstream_failed("ERROR_GATEWAY", f"proxy failure: {type(exc).__name__}")
             return proxy_answer(
@@ -130,6 +197,12 @@ class Proxy:
             )
 
     async def _handle(self, request: Request, number: int, started: float, started_at: str) -> Response:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string", b"")
+        try:
+            target = upstream_target(self.base, raw_path, query)
+        except BadTarget as exc:
+            return self._bad_target(request, number, str(exc), started)
         declared = request.headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > self.config.max_request_body:
             return await self._too_large(request, number, int(declared), started, drain=True)
@@ -155,13 +228,6 @@ class Proxy:
             if too_large:
                 raise BodyTooLarge
 
-        raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        query = request.scope.get("query_string", b"")
-        url = (
-            self.config.upstream
-            + raw_path.decode("latin-1")
-            + ("?" + query.decode("latin-1") if query else "")
-        )
         headers = forwardable(list(request.scope["headers"]), request=True)
         chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
         try:
@@ -172,7 +238,7 @@ class Proxy:
                 async for _ in tee():
                     pass
                 content = _replayed(bytes(kept))
-            upstream = await self._send(request.method, url, headers, content)
+            upstream = await self._send(request.method, target.url, headers, content, number, kept)
         except BodyTooLarge:
             return await self._too_large(request, number, self.config.max_request_body + 1, started)
         except ClientDisconnect:
@@ -186,63 +252,66 @@ class Proxy:
             return self._upstream_failure(exc, request, number, started)
         seen = _Seen(
             request.method,
-            request.url.path,
+            target.path,  # as forwarded: '/x/../api/…' is judged as the endpoint it reaches
             query.decode("latin-1"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
             bytes(kept),
-            url,
+            USERINFO.sub(MASK + "@", str(target.url)),  # what evidence shows: never the credentials
         )
-        forwarded = self._response(upstream)
+        del kept[:]
         timings = Timings(started_at, round(upstream.elapsed * 1000, 1), elapsed_ms(started))
         if self.config.mode is Mode.ENFORCE:
-            judgement = await asyncio.to_thread(self._judge, seen, upstream, number, timings)
-            if judgement.must:
+            self._parties[number] = 1  # held until sent
+            try:
+                judgement = await self._in_judge_thread(self._judge, seen, upstream, number, timings)
+            except BaseException:
+                self._release(number)
+                raise
+            if judgement.must or judgement.undecodable:
+                self._release(number)  # the answer is dropped
                 self.observer.count_enforced()
-                return proxy_answer(
-                    "ERROR_GATEWAY", enforcement_message(judgement), self.config.edition, "enforced"
+                message = (
+                    withheld_message(judgement) if judgement.undecodable else enforcement_message(judgement)
                 )
-            return forwarded
-        size = len(seen.body) + len(upstream.body)
-        await self._reserve(size)  # backpressure: what awaits judging stays bounded
-        task = asyncio.create_task(self._judge_later(seen, upstream, number, timings, size))
+                return proxy_answer("ERROR_GATEWAY", message, self.config.edition, "enforced")
+            return self._response(upstream, number)
+        self._parties[number] = 2  # held until judged and sent
+        task = asyncio.create_task(self._judge_later(seen, upstream, number, timings))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
-        return forwarded
+        return self._response(upstream, number)
 
-    async def _reserve(self, size: int) -> None:
-        """Wait until the exchange fits: at most ``max_pending`` exchanges and
-        ``max_pending_bytes`` bytes await judging (one exchange always fits when none waits)."""
-        if self._budget is None:
-            self._budget = asyncio.Condition()
-        async with self._budget:
-            await self._budget.wait_for(
-                lambda: (
-                    self._waiting == 0
-                    or (
-                        self._waiting < self.config.max_pending
-                        and self._waiting_bytes + size <= self.config.max_pending_bytes
-                    )
-                )
-            )
-            self._waiting += 1
-            self._waiting_bytes += size
+    def _release(self, number: int) -> None:
+        """One party (judging, sending) is done with the answer; the last one frees its budget."""
+        left = self._parties.get(number)
+        if left is None:
+            return
+        if left > 1:
+            self._parties[number] = left - 1
+            return
+        del self._parties[number]
+        self.budget.leave(number)
 
-    async def _judge_later(
-        self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings, size: int
-    ) -> None:
+    def _forget(self, number: int) -> None:
+        """Free whatever the exchange holds, whoever still holds it (the exchange failed)."""
+        self._parties.pop(number, None)
+        self.budget.leave(number)
+
+    async def _in_judge_thread(self, judge: Callable[..., T], *args: Any) -> T:
+        """Run ``judge`` in the judging threads, with this exchange's context (its secrets)."""
         if self._judges is None:
-            self._judges = ThreadPoolExecutor(JUDGE_THREADS, thread_name_prefix="livephoto-judge")
-        loop = asyncio.get_running_loop()
+            threads = ENFORCE_JUDGE_THREADS if self.config.mode is Mode.ENFORCE else JUDGE_THREADS
+            self._judges = ThreadPoolExecutor(threads, thread_name_prefix="livephoto-judge")
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._judges, context.run, judge, *args)
+
+    async def _judge_later(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> None:
         try:
-            await loop.run_in_executor(self._judges, self._judge, seen, upstream, number, timings)
+            await self._in_judge_thread(self._judge, seen, upstream, number, timings)
         except Exception:
             log.exception("judging exchange %d failed", number)
         finally:
-            assert self._budget is not None
-            async with self._budget:
-                self._waiting -= 1
-                self._waiting_bytes -= size
-                self._budget.notify_all()
+            self._release(number)  # backpressure: a new answer waits until this one is judged
 
     def _judge(self, seen: _Seen, upstream: _Upstream, number: int, timings: Timings) -> Judgement:
         """Describe, judge, record and log one exchange (in a worker thread: parsing the multipart
@@ -256,15 +325,18 @@ class Proxy:
             body=upstream.body,
             elapsed=upstream.elapsed,
         )
-        encoding = (exchange.header("content-encoding") or "").strip().lower()
-        decoded = decode_body(exchange.body, encoding, self.config.max_response_body)
-        if decoded is None:
-            judgement = self.observer.unjudged(
-                exchange.status, f"content-encoding {encoding!r} is not decoded"
-            )
+        encoding = ", ".join(value for name, value in exchange.headers if name.lower() == "content-encoding")
+        try:
+            decoded = decode_content(exchange.body, encoding, self.config.max_response_body)
+        except Undecodable as exc:
+            if checks_for(observed, exchange) is None:  # outside the contract: nothing to judge anyway
+                judgement = self.observer.judge(observed, exchange, number)
+            else:  # enforce mode withholds what it cannot judge
+                judgement = self.observer.unjudged(exchange.status, str(exc), undecodable=True)
         else:
             judged = exchange if decoded is exchange.body else replace(exchange, body=decoded, cache={})
             judgement = self.observer.judge(observed, judged, number)
+            del decoded, judged
         if self.writer is not None:
             try:
                 self.writer.record(observed, exchange, timings)  # the upstream's bytes, as received
@@ -286,33 +358,83 @@ class Proxy:
             "expect": judgement.expect,
             "upstream_ms": timings.upstream_ms,
         }
-        if judgement.must and self.config.mode is Mode.ENFORCE:
+        if (judgement.must or judgement.undecodable) and self.config.mode is Mode.ENFORCE:
             line["action"] = "replaced by 502 ERROR_GATEWAY"
         if judgement.reason:
             line["reason"] = judgement.reason
         log.info(Redactor([observed.key or ""]).text(json.dumps(line, ensure_ascii=False)))
 
     async def _send(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], content: AsyncIterator[bytes] | None
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: list[tuple[bytes, bytes]],
+        content: AsyncIterator[bytes] | None,
+        ticket: int,
+        request_body: bytearray,
     ) -> _Upstream:
+        """Send the request and read the whole answer. The answer's bytes are reserved in the
+        budget as they arrive (released by the caller once judged, here on failure). From the
+        moment the proxy waits for the status line, the upstream has ``upstream_timeout`` seconds
+        for status line, headers and body together (``UpstreamDeadline``): a per-read timeout
+        alone lets an upstream trickling a byte a second hold the exchange forever. Time spent
+        waiting for the budget is the proxy's, not the upstream's: the deadline pauses meanwhile."""
         client = self.client()
+        loop = asyncio.get_running_loop()
+        timeout = self.config.upstream_timeout
+        deadline = asyncio.timeout(None)
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "http11.receive_response_headers.started" and deadline.when() is None:
+                deadline.reschedule(loop.time() + timeout)
+
         sent = time.perf_counter()
-        upstream_request = client.build_request(method, url, headers=headers, content=content)
-        response = await client.send(upstream_request, stream=True)
+        upstream_request = client.build_request(
+            method, url, headers=headers, content=content, extensions={"trace": trace}
+        )
         try:
-            body = bytearray()
-            async for chunk in response.aiter_raw():
-                body.extend(chunk)
-                if len(body) > self.config.max_response_body:
-                    raise ResponseTooLarge
-        finally:
-            await response.aclose()
+            async with deadline:
+                response = await client.send(upstream_request, stream=True)
+                try:
+                    if deadline.when() is None:  # no trace (another transport): start it now
+                        deadline.reschedule(loop.time() + timeout)
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > self.config.max_response_body:
+                        raise ResponseTooLarge
+                    if not self.budget.try_enter(ticket, len(request_body)):
+                        with _paused(deadline, loop):
+                            await self.budget.enter(ticket, len(request_body))
+                    body = bytearray()
+                    async for chunk in response.aiter_raw():
+                        if not self.budget.try_grow(ticket, len(chunk)):
+                            with _paused(deadline, loop):
+                                await self.budget.grow(ticket, len(chunk))
+                        body.extend(chunk)
+                        if len(body) > self.config.max_response_body:
+                            raise ResponseTooLarge
+                finally:
+                    await response.aclose()
+        except BaseException as exc:
+            self.budget.leave(ticket)
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                raise UpstreamDeadline from None
+            raise
         return _Upstream(
             response.status_code, list(response.headers.raw), bytes(body), time.perf_counter() - sent
         )
 
-    def _response(self, upstream: _Upstream) -> Response:
-        response = Response(content=upstream.body, status_code=upstream.status)
+    def _response(self, upstream: _Upstream, number: int) -> Response:
+        """The upstream's answer as the client gets it; it frees its budget once sent (or, should
+        it never be sent, once dropped)."""
+        response = _Forwarded(content=upstream.body, status_code=upstream.status)
+        loop = asyncio.get_running_loop()
+        dropped = weakref.finalize(response, loop.call_soon_threadsafe, self._release, number)
+
+        def sent() -> None:
+            dropped.detach()
+            self._release(number)
+
+        response.release = sent
         headers = forwardable(upstream.raw_headers, request=False)
         bodiless = upstream.status < 200 or upstream.status in (204, 304)
         if not bodiless and not any(name.lower() == b"content-length" for name, _ in headers):
@@ -347,6 +469,29 @@ class Proxy:
         )
         return proxy_answer("ERROR_REQUEST_BODY_TOO_LARGE", message, self.config.edition, "request-too-large")
 
+    def _bad_target(self, request: Request, number: int, reason: str, started: float) -> Response:
+        """400 for a request target that could address anything but the upstream (not forwarded)."""
+        self.observer.answered_itself("ERROR_INVALID_URL")
+        log.info(
+            json.dumps(
+                {
+                    "exchange": number,
+                    "method": request.method,
+                    "target": Redactor([request.headers.get(KEY_HEADER, "")]).text(
+                        (request.scope.get("raw_path") or b"").decode("latin-1")[:200]
+                    ),
+                    "status": 400,
+                    "verdict": "refused",
+                    "reason": reason,
+                    "total_ms": elapsed_ms(started),
+                }
+            )
+        )
+        message = (
+            f"The request target was refused: {reason}. The proxy forwards paths under its upstream only."
+        )
+        return proxy_answer("ERROR_INVALID_URL", message, self.config.edition, "bad-target")
+
     def _upstream_failure(self, exc: Exception, request: Request, number: int, started: float) -> Response:
         code, message = classify_failure(exc, self.config)
         self.observer.upstream_failed(code, message)
@@ -366,6 +511,33 @@ class Proxy:
         return proxy_answer(code, message, self.config.edition, "upstream-error")
 
 
+class _Forwarded(Response):
+    """A forwarded answer: it holds its place in the budget until it has been sent."""
+
+    release: Callable[[], None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            release, self.release = self.release, None
+            if release is not None:
+                release()
+
+
+@contextmanager
+def _paused(deadline: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Stop the deadline's clock for the duration of the block (a wait of the proxy's own)."""
+    when = deadline.when()
+    left = None if when is None else when - loop.time()
+    deadline.reschedule(None)
+    try:
+        yield
+    finally:
+        if left is not None:
+            deadline.reschedule(loop.time() + left)
+
+
 async def _replayed(body: bytes) -> AsyncIterator[bytes]:
     """A buffered body sent chunked again, as the client sent it."""
     yield body
@@ -376,8 +548,18 @@ def create_proxy_app(config: ProxyConfig) -> Starlette:
     proxy = Proxy(config)
 
     async def report(request: Request) -> Response:
+        if not proxy.report_allowed(request):
+            answer = proxy_answer(
+                "ERROR_APPLICATIONS_NOT_EXISTS",
+                "The report needs the token the proxy printed at start-up, as ?token=… or "
+                "Authorization: Bearer … (or start the proxy with --report-open).",
+                config.edition,
+                "control",
+            )
+            answer.headers["www-authenticate"] = "Bearer"
+            return answer
         await proxy.drain()  # the report covers every exchange answered before it was asked
-        return JSONResponse(proxy.observer.report().to_dict())
+        return JSONResponse(hide_paths(proxy.observer.report().to_dict(), config))
 
     async def control_not_found(request: Request) -> Response:
         return proxy_answer(
@@ -389,10 +571,18 @@ def create_proxy_app(config: ProxyConfig) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await proxy.aclose()
+        with on_library_loggers(proxy.redacting):
+            try:
+                yield
+            finally:
+                await proxy.aclose()
+
+    async def unrouted(scope: Scope, receive: Receive, send: Send) -> None:
+        """A target no route matches (``http://host/``, ``*``, ``@host``): the proxy refuses it."""
+        if scope["type"] != "http":
+            return
+        response = await proxy.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     routes = [
@@ -402,5 +592,6 @@ def create_proxy_app(config: ProxyConfig) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.router.redirect_slashes = False  # every path is the upstream's business
+    app.router.default = unrouted
     app.state.proxy = proxy
     return app

@@ -3,32 +3,70 @@
 One JSON line per exchange. Images and videos are stored once each, by the SHA-256 of their bytes;
 the response body is stored as text with the base64 video replaced by ``VIDEO_MARKER`` (raw JSON
 cannot contain a NUL character, so the marker is unambiguous), or as a blob when it is not a JSON
-text. Every string passes through the request's ``Redactor``: the API key becomes ``***``.
-Format: docs/proxy.md.
+text. Format: docs/proxy.md; schema: schemas/cassette.schema.json.
+
+Nothing the redactor can still find the key in is written. A compressed body is decoded (gzip,
+deflate, br; bounded by the response cap) before it is redacted, and stored decoded with its
+Content-Encoding dropped, as VCR.py's ``decode_compressed_response`` does: the key is masked in
+what the body says, not in bytes that hide it. A coding the proxy does not decode is not stored
+at all (``withheld``). Credential headers (``CREDENTIAL_HEADERS``) are stored as ``***`` unless
+kept with ``--keep-header``, like VCR.py's ``filter_headers``, and their values are redacted
+wherever else they appear. Every string and every blob passes through the redactor.
+
+Replay reads cassettes it did not necessarily write: every line is checked against the schema on
+load, and a blob is read only when its name is a SHA-256, it is a regular file inside
+``DIR/blobs`` (no symbolic link), it is within the size cap and its content has that SHA-256.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import hashlib
 import json
 import os
+import re
+import stat
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
+from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from jsonschema import Draft202012Validator
 
 from conformance.exchange import KEY_HEADER, Exchange
+from conformance.proxy.config import MAX_RESPONSE_BODY
 from conformance.proxy.observed import Observed
-from conformance.redact import MASK, Redactor, key_forms
+from conformance.proxy.wire import Undecodable, decode_content
+from conformance.redact import MASK, Redactor
+from conformance.resources import load_json
 
 CASSETTE_FILE = "cassettes.jsonl"
 BLOB_DIR = "blobs"
 FORMAT_VERSION = 1
 VIDEO_MARKER = "\u0000video\u0000"  # where the base64 video goes back into the stored body text
 MAX_INLINE_TEXT = 64 * 1024  # longer bodies (once the video is out) and text fields become blobs
+MAX_INLINE_TOTAL = 256 * 1024  # text fields of one request inline in all; the rest become blobs
+MAX_LINE = 16 * 1024 * 1024  # a longer cassette line was not written by the proxy: refused
+MAX_BODY_BLOB = MAX_RESPONSE_BODY  # replay serves no body larger than the proxy would pass on
+MAX_VIDEO_BLOB = MAX_RESPONSE_BODY * 3 // 4  # its base64 must fit in such a body
+MAX_LISTED_ERRORS = 20  # bad cassettes named one per line in the load error
+MIN_DERIVED_SECRET = 8  # a credential header's token shorter than this is not hunted elsewhere
+# Headers that carry credentials: stored as ``***`` unless ``--keep-header NAME`` keeps one (the
+# API key header is always ``***``). Set-Cookie is a response header: a session is a credential.
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
+)
+DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class CassetteError(ValueError):
+    """A cassette or a blob replay cannot use; the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +79,67 @@ class Timings:
     total_ms: float
 
 
-class CassetteWriter:
-    """Appends cassette entries to a record directory (thread-safe)."""
+def credential_secrets(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """The secrets credential headers carry, to be masked wherever else they appear: the whole
+    value, an Authorization token without its scheme, each cookie's value."""
+    found: list[str] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered not in CREDENTIAL_HEADERS or not value.strip():
+            continue
+        found.append(value.strip())
+        if lowered.endswith("authorization"):
+            found.append(value.strip().partition(" ")[2].strip())
+        elif lowered in ("cookie", "set-cookie"):
+            cookies = SimpleCookie()
+            try:
+                cookies.load(value)
+            except CookieError:
+                continue
+            found += [morsel.value for morsel in cookies.values()]
+    return [secret for secret in found if len(secret) >= MIN_DERIVED_SECRET]
 
-    def __init__(self, directory: Path) -> None:
+
+def credential_header(text: str) -> str:
+    """``--keep-header NAME``: a credential header's name, lower case; ValueError otherwise (a
+    header that is not filtered needs no keeping, so a typo would otherwise go unnoticed)."""
+    name = text.strip().lower()
+    if name not in CREDENTIAL_HEADERS:
+        names = ", ".join(sorted(CREDENTIAL_HEADERS))
+        raise ValueError(f"--keep-header takes a credential header ({names}), got {text!r}")
+    return name
+
+
+def content_codings(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """The response's content codings in the order they were applied (``identity`` left out)."""
+    codings: list[str] = []
+    for name, value in headers:
+        if name.lower() == "content-encoding":
+            codings += [
+                c.strip().lower() for c in value.split(",") if c.strip().lower() not in ("", "identity")
+            ]
+    return codings
+
+
+class CassetteWriter:
+    """Appends cassette entries to a record directory (thread-safe).
+
+    ``keep_headers`` names credential headers to store as received (their values are still
+    redacted of the API key); ``max_body`` bounds a decoded body (the proxy's response cap).
+    """
+
+    def __init__(
+        self, directory: Path, *, keep_headers: Iterable[str] = (), max_body: int = MAX_RESPONSE_BODY
+    ) -> None:
         self.directory = Path(directory)
         self.blobs = self.directory / BLOB_DIR
         self.blobs.mkdir(parents=True, exist_ok=True)
+        self.keep_headers = frozenset(name.strip().lower() for name in keep_headers)
+        self.max_body = max_body
         self._lock = threading.Lock()
 
     def blob(self, content: bytes) -> str:
-        """Store bytes once under their SHA-256; return the digest."""
+        """Store bytes once under their SHA-256; return the digest (callers redact first)."""
         digest = hashlib.sha256(content).hexdigest()
         path = self.blobs / digest
         if not path.exists():
@@ -60,124 +148,271 @@ class CassetteWriter:
             partial.replace(path)  # atomic: a reader never sees half a blob
         return digest
 
-    def record(
-        self,
-        observed: Observed,
-        exchange: Exchange,
-        timings: Timings,
-    ) -> dict[str, Any]:
-        """Write one exchange; returns the entry as written."""
-        redactor = Redactor([observed.key or ""])
+    def record(self, observed: Observed, exchange: Exchange, timings: Timings) -> dict[str, Any]:
+        """Write one exchange (the upstream's answer as received); returns the entry as written."""
+        secrets = [observed.key or ""]
+        secrets += credential_secrets(
+            (name, value) for name, value in observed.headers if name.lower() not in self.keep_headers
+        )
+        secrets += credential_secrets(
+            (name, value) for name, value in exchange.headers if name.lower() not in self.keep_headers
+        )
+        redactor = Redactor(secrets)
         entry = {
             "format": FORMAT_VERSION,
             "recorded_at": timings.started_at,
             "request": self._request(observed, redactor),
-            "response": self._response(exchange, redactor, observed.key or ""),
+            "response": self._response(exchange, redactor),
             "timings": {"upstream_ms": timings.upstream_ms, "total_ms": timings.total_ms},
         }
-        # Only the free-text fields are redacted: digests must stay intact.
         line = json.dumps(entry, ensure_ascii=False)
         with self._lock, (self.directory / CASSETTE_FILE).open("a", encoding="utf-8") as out:
             out.write(line + "\n")
         return entry
 
+    def _headers(self, headers: Iterable[tuple[str, str]], redactor: Redactor) -> list[list[str]]:
+        """Credential headers (and the key header, always) as ``***``; the rest redacted."""
+        kept = []
+        for name, value in headers:
+            lowered = name.lower()
+            filtered = lowered == KEY_HEADER or (
+                lowered in CREDENTIAL_HEADERS and lowered not in self.keep_headers
+            )
+            kept.append([redactor.text(name), MASK if filtered else redactor.text(value)])
+        return kept
+
     def _request(self, observed: Observed, redactor: Redactor) -> dict[str, Any]:
-        request, headers = observed.request, observed.headers
+        request = observed.request
         parts = []
+        inline = 0
         for part in request.parts:
             described: dict[str, Any] = {"name": redactor.text(part.name), "bytes": len(part.content)}
             if part.filename is not None:
                 described["filename"] = redactor.text(part.filename)
             if part.content_type is not None:
                 described["content_type"] = redactor.text(part.content_type)
-            if part.filename is None and len(part.content) <= MAX_INLINE_TEXT:
+            size = len(part.content)
+            if part.filename is None and size <= MAX_INLINE_TEXT and inline + size <= MAX_INLINE_TOTAL:
+                inline += size
                 described["value"] = redactor.text(part.content.decode("utf-8", "replace"))
             else:
-                described["sha256"] = self.blob(part.content)
+                described["sha256"] = self.blob(redactor.data(part.content))
             parts.append(described)
         return {
-            "method": request.method,
+            "method": redactor.text(request.method),
             "path": redactor.text(request.path),
             "query": redactor.text(observed.query),
-            "headers": [
-                [name, MASK if name.lower() == KEY_HEADER else redactor.text(value)]
-                for name, value in headers
-            ],
+            "headers": self._headers(observed.headers, redactor),
             "key": observed.key_state,
             "content_type": None if request.content_type is None else redactor.text(request.content_type),
             "parts": parts,
-            "image_sha256": observed.image_sha256,
+            "image_sha256": observed.image_sha256,  # a digest of what was sent: matching needs it
             "type": None if observed.type_value is None else redactor.text(observed.type_value),
             "body_bytes": observed.body_bytes,
         }
 
-    def _response(self, exchange: Exchange, redactor: Redactor, key: str) -> dict[str, Any]:
+    def _response(self, exchange: Exchange, redactor: Redactor) -> dict[str, Any]:
+        headers = list(exchange.headers)
         out: dict[str, Any] = {
             "status": exchange.status,
-            "headers": [[redactor.text(name), redactor.text(value)] for name, value in exchange.headers],
+            "headers": [],
             "bytes": len(exchange.body),
             "body": None,
             "body_sha256": None,
             "video_sha256": None,
         }
+        codings = content_codings(headers)
+        if codings:  # the body is stored decoded: the header would no longer be true
+            headers = [(name, value) for name, value in headers if name.lower() != "content-encoding"]
+        if codings and exchange.body:
+            try:
+                decoded = decode_content(exchange.body, ", ".join(codings), self.max_body)
+            except Undecodable as exc:
+                out["headers"] = self._headers(headers, redactor)
+                out["withheld"] = f"{exc}: the body is not recorded"
+                return out
+            out["decoded_from"] = ", ".join(codings)
+            exchange = replace(exchange, body=decoded, cache={})
+        out["headers"] = self._headers(headers, redactor)
         try:
-            text = exchange.body.decode("utf-8")
+            text: str | None = exchange.body.decode("utf-8")
         except UnicodeDecodeError:
             text = None
         video = exchange.video_b64
-        if text is not None and video and text.count(video) == 1:
+        if text is not None and video and text.count(video) == 1 and VIDEO_MARKER not in text:
             try:
-                decoded = base64.b64decode(video, validate=True)
+                decoded_video = base64.b64decode(video, validate=True)
             except (binascii.Error, ValueError):
-                decoded = None
-            if decoded is not None and base64.b64encode(decoded).decode("ascii") == video:
-                out["video_sha256"] = self.blob(decoded)
+                decoded_video = None
+            if decoded_video is not None and base64.b64encode(decoded_video).decode("ascii") == video:
+                out["video_sha256"] = self.blob(redactor.data(decoded_video))
                 text = text.replace(video, VIDEO_MARKER)
         if text is not None and len(text) <= MAX_INLINE_TEXT:
             out["body"] = redactor.text(text)
         else:
             body = exchange.body if text is None else text.encode("utf-8")
-            for form in key_forms(key):
-                body = body.replace(form.encode(), MASK.encode())
-            out["body_sha256"] = self.blob(body)
+            out["body_sha256"] = self.blob(redactor.data(body))
         return out
 
 
-def load_cassettes(directory: Path) -> list[dict[str, Any]]:
-    """Every entry of a record directory, in recording order; ValueError naming a bad line."""
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(load_json("cassette.schema.json"))
+
+
+def _problem(entry: Any) -> str | None:
+    """What makes a parsed line unusable, in one line, or None."""
+    error = next(iter(sorted(_validator().iter_errors(entry), key=lambda e: list(e.absolute_path))), None)
+    if error is None:
+        return None
+    where = "/".join(str(step) for step in error.absolute_path) or "(top level)"
+    message = error.message
+    if error.validator == "pattern" and where.endswith("sha256"):
+        message = f"{str(error.instance)[:80]!r} is not a SHA-256 (64 lowercase hex characters): refused"
+    elif error.validator == "pattern" and "/headers/" in where:
+        message = f"{str(error.instance)[:80]!r} cannot be sent as an HTTP header field"
+    message = message if len(message) <= 160 else message[:160] + "…"
+    return f"{where}: {message}".replace("\n", " ")
+
+
+def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines, each at most ``MAX_LINE`` bytes; None for a longer one (skipped unread)."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while (rest := handle.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, line
+
+
+def load_numbered(directory: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Every entry of a record directory with its line number, in recording order.
+
+    CassetteError when there is none, or naming every bad line (one line each, the first
+    ``MAX_LISTED_ERRORS``): not JSON, not an entry of the schema, or naming a missing or
+    unusable blob. A partly usable recording is refused: a fixture must be whole.
+    """
     path = Path(directory) / CASSETTE_FILE
     if not path.is_file():
-        raise ValueError(
+        raise CassetteError(
             f"{directory} holds no {CASSETTE_FILE}: "
             "record one with `livephoto-conformance proxy --record DIR`"
         )
-    entries = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
+    entries: list[tuple[int, dict[str, Any]]] = []
+    problems: list[str] = []
+    with path.open("rb") as handle:
+        for number, line in _lines(handle):
+            if line is None:
+                problems.append(f"{path}:{number}: longer than {MAX_LINE} bytes")
+                continue
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
-            except ValueError:
-                raise ValueError(f"{path}:{number} is not a JSON line") from None
-            if not isinstance(entry, dict) or "request" not in entry or "response" not in entry:
-                raise ValueError(f"{path}:{number} is not a cassette entry (request and response expected)")
-            entries.append(entry)
+            except (ValueError, RecursionError):
+                problems.append(f"{path}:{number}: not a JSON line")
+                continue
+            problem = _problem(entry)
+            if problem is None:
+                problem = _blob_problem(Path(directory), entry["response"])
+            if problem is not None:
+                problems.append(f"{path}:{number}: {problem}")
+                continue
+            entries.append((number, entry))
+    if problems:
+        listed = problems[:MAX_LISTED_ERRORS]
+        if len(problems) > len(listed):
+            listed.append(f"… and {len(problems) - len(listed)} more")
+        count = f"{len(problems)} bad cassette{'s' if len(problems) > 1 else ''}"
+        raise CassetteError(f"{count} in {path}:\n" + "\n".join(listed))
     return entries
 
 
-def response_body(directory: Path, response: dict[str, Any]) -> bytes:
-    """The recorded response body, the video put back (byte-exact unless the key was redacted)."""
+def load_cassettes(directory: Path) -> list[dict[str, Any]]:
+    """Every entry of a record directory, in recording order (see ``load_numbered``)."""
+    return [entry for _, entry in load_numbered(directory)]
+
+
+def _blob_problem(directory: Path, response: dict[str, Any]) -> str | None:
+    """Whether the blobs a response names exist as regular files within their caps (their
+    content is checked when they are served)."""
+    for field, cap in (("body_sha256", MAX_BODY_BLOB), ("video_sha256", MAX_VIDEO_BLOB)):
+        digest = response.get(field)
+        if digest is not None:
+            try:
+                _open_blob(directory, digest, cap).close()
+            except CassetteError as exc:
+                return f"response/{field}: {exc}"
+    return None
+
+
+def _open_blob(directory: Path, digest: str, cap: int) -> IO[bytes]:
+    """The blob named ``digest`` opened for reading: a SHA-256 name, a regular file directly in
+    ``directory/blobs`` (no symbolic link on the way), at most ``cap`` bytes."""
+    if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
+        raise CassetteError(f"blob name {str(digest)[:80]!r} is not a SHA-256 (64 lowercase hex characters)")
+    root = Path(directory).resolve()
     blobs = Path(directory) / BLOB_DIR
-    if response.get("body") is not None:
-        text: str = response["body"]
-        if response.get("video_sha256") and VIDEO_MARKER in text:
-            video = (blobs / response["video_sha256"]).read_bytes()
+    if blobs.is_symlink() or blobs.resolve() != root / BLOB_DIR:
+        raise CassetteError(f"{blobs} is a symbolic link or outside {root}: refused")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        if (blobs / digest).is_symlink():  # O_NOFOLLOW where the platform has no such flag
+            raise OSError(errno.ELOOP, "symbolic link")
+        descriptor = os.open(blobs / digest, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CassetteError(f"blob {digest[:12]}… is a symbolic link: refused") from None
+        raise CassetteError(f"blob {digest[:12]}… cannot be read: {exc.strerror or exc}") from None
+    handle = os.fdopen(descriptor, "rb")
+    info = os.fstat(handle.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise CassetteError(f"blob {digest[:12]}… is not a regular file: refused")
+    if info.st_size > cap:
+        handle.close()
+        raise CassetteError(f"blob {digest[:12]}… is {info.st_size} bytes, over the {cap}-byte cap")
+    return handle
+
+
+def read_blob(directory: Path, digest: str, cap: int) -> bytes:
+    """A blob's bytes, checked (``_open_blob``) and verified against its SHA-256 name."""
+    with _open_blob(directory, digest, cap) as handle:
+        content = handle.read(cap + 1)
+    if len(content) > cap:
+        raise CassetteError(f"blob {digest[:12]}… grew over the {cap}-byte cap")
+    if hashlib.sha256(content).hexdigest() != digest:
+        raise CassetteError(f"blob {digest[:12]}…'s content does not match its SHA-256 name")
+    return content
+
+
+def response_body(directory: Path, response: dict[str, Any]) -> bytes:
+    """The recorded response body, the video put back (byte-exact unless the key was redacted or
+    the body was decoded); empty when it was withheld. CassetteError for an unusable blob."""
+    text = response.get("body")
+    video_sha = response.get("video_sha256")
+    if text is not None:
+        if not isinstance(text, str):
+            raise CassetteError("response/body is not a string")
+        if video_sha and VIDEO_MARKER in text:
+            if text.count(VIDEO_MARKER) != 1:
+                raise CassetteError("response/body holds the video marker more than once")
+            video = read_blob(directory, video_sha, MAX_VIDEO_BLOB)
             text = text.replace(VIDEO_MARKER, base64.b64encode(video).decode("ascii"))
         return text.encode("utf-8")
-    body: bytes = (blobs / response["body_sha256"]).read_bytes()
-    if response.get("video_sha256"):
-        video = (blobs / response["video_sha256"]).read_bytes()
+    if response.get("body_sha256") is None:
+        return b""  # withheld (a coding the proxy does not decode), or nothing recorded
+    body = read_blob(directory, response["body_sha256"], MAX_BODY_BLOB)
+    if video_sha and VIDEO_MARKER.encode() in body:
+        if body.count(VIDEO_MARKER.encode()) != 1:
+            raise CassetteError("the body blob holds the video marker more than once")
+        video = read_blob(directory, video_sha, MAX_VIDEO_BLOB)
         body = body.replace(VIDEO_MARKER.encode(), base64.b64encode(video))
     return body
 

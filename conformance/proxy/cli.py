@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,12 @@ def _listen(text: str) -> tuple[str, int]:
     from conformance.proxy.config import parse_listen
 
     return parse_listen(text)
+
+
+def _keep_header(text: str) -> str:
+    from conformance.proxy.cassette import credential_header
+
+    return credential_header(text)
 
 
 def _add_listen(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +55,15 @@ def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument("--record", type=Path, metavar="DIR", help="write every exchange as a cassette")
     parser.add_argument(
+        "--keep-header",
+        type=checked(_keep_header),
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="record this credential header (Authorization, Cookie, Set-Cookie…) as received "
+        "instead of *** (repeatable; the API key is always redacted)",
+    )
+    parser.add_argument(
         "--edition", choices=EDITIONS, default="any", help="status table judged (default any)"
     )
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write the final report on shutdown")
@@ -55,7 +72,7 @@ def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         type=positive_seconds,
         default=60.0,
         metavar="S",
-        help="read timeout (default 60)",
+        help="total time for the upstream's answer: status line, headers and body (default 60)",
     )
     parser.add_argument(
         "--max-response-bytes",
@@ -70,10 +87,26 @@ def add_proxy_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--log-level", choices=("debug", "info", "warning", "error"), default="info", help="(default info)"
     )
+    parser.add_argument(
+        "--report-open",
+        action="store_true",
+        help="serve /_livephoto/report without the token printed at start-up (trusted networks only)",
+    )
     parser.set_defaults(run=run_proxy)
 
 
-def _serve(app: Any, host: str, port: int, log_level: str, what: str) -> None:
+def _serve(
+    app: Any,
+    host: str,
+    port: int,
+    log_level: str,
+    what: str,
+    *,
+    started: Callable[[str], None] | None = None,
+    configured: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``app``; print the listening line, then call ``started(url)``. ``configured`` runs
+    once uvicorn has set up its loggers (to filter their handlers too)."""
     import uvicorn
 
     from conformance.proxy.runner import uvicorn_config
@@ -83,18 +116,26 @@ def _serve(app: Any, host: str, port: int, log_level: str, what: str) -> None:
             await super().startup(sockets)
             if self.servers and not self.should_exit:
                 bound = self.servers[0].sockets[0].getsockname()[1]
-                print(f"{what} listening on http://{host}:{bound}", flush=True)
+                url = f"http://{host}:{bound}"
+                print(f"{what} listening on {url}", flush=True)
+                if started is not None:
+                    started(url)
 
-    Server(uvicorn_config(app, host, port, log_level)).run()
+    uv_config = uvicorn_config(app, host, port, log_level)
+    if configured is not None:
+        configured()
+    Server(uv_config).run()
 
 
 def run_proxy(args: argparse.Namespace) -> int:
     """Serve until interrupted; on shutdown print the verdict line and write ``--report-json``."""
     from conformance.contract import Edition
-    from conformance.proxy.app import create_proxy_app
+    from conformance.proxy.app import REPORT_PATH, create_proxy_app
     from conformance.proxy.config import Mode, ProxyConfig
+    from conformance.proxy.logs import install
     from conformance.reports import write_json
 
+    token = None if args.report_open else secrets.token_urlsafe(24)
     try:
         config = ProxyConfig(
             upstream=args.upstream,
@@ -104,6 +145,8 @@ def run_proxy(args: argparse.Namespace) -> int:
             artefacts_dir=args.artefacts_dir,
             upstream_timeout=args.upstream_timeout,
             max_response_body=args.max_response_bytes,
+            report_token=token,
+            keep_headers=tuple(args.keep_header),
         )
     except ValueError as exc:
         print(f"livephoto-conformance proxy: {exc}", file=sys.stderr)
@@ -115,8 +158,22 @@ def run_proxy(args: argparse.Namespace) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_proxy_app(config)
     host, port = args.listen
+
+    def started(url: str) -> None:
+        # The one place the token is shown: whoever can read the proxy's output may read the report.
+        shown = f"{url}{REPORT_PATH}" + ("" if token is None else f"?token={token}")
+        print(f"report on {shown}", flush=True)
+
     with contextlib.suppress(KeyboardInterrupt):
-        _serve(app, host, port, args.log_level, f"proxy ({config.mode.value}) to {config.upstream}")
+        _serve(
+            app,
+            host,
+            port,
+            args.log_level,
+            f"proxy ({config.mode.value}) to {config.upstream_shown}",
+            started=started,
+            configured=lambda: install(app.state.proxy.redacting),  # every line, every library
+        )
     report = app.state.proxy.observer.report()
     print(report.verdict_line, file=sys.stderr)
     if args.report_json:

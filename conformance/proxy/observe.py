@@ -51,12 +51,17 @@ class Finding:
 
 @dataclass(frozen=True)
 class Judgement:
-    """What the checks found in one exchange: ``verdict`` is pass, fail or unjudged."""
+    """What the checks found in one exchange: ``verdict`` is pass, fail or unjudged.
+
+    ``undecodable`` marks an answer of the endpoint the checks could not read (an unknown or
+    broken content coding, a decoding bomb): enforce mode withholds it, since it cannot vouch for it.
+    """
 
     verdict: str
     expect: str | None = None
     findings: tuple[Finding, ...] = ()
     reason: str = ""
+    undecodable: bool = False
 
     @property
     def must(self) -> tuple[Finding, ...]:
@@ -97,6 +102,7 @@ class Observer:
     statuses: Counter[str] = field(default_factory=Counter)
     upstream_errors: Counter[str] = field(default_factory=Counter)
     proxy_answers: Counter[str] = field(default_factory=Counter)
+    undecodable: Counter[str] = field(default_factory=Counter)
     enforced: int = 0
     exchanges: int = 0
 
@@ -116,12 +122,14 @@ class Observer:
             return Judgement("unjudged", reason=f"{observed.request.path} is not the endpoint")
         checks, expect = planned
         settings = Settings(
-            target_url=self.config.upstream,
+            target_url=self.config.upstream_shown,
             api_key=observed.key or "",
             edition=self.config.edition,
             artefacts_dir=self.config.artefacts_dir,
         )
-        recorder = Recorder(settings, Redactor([observed.key or ""]), nodeid=f"proxy#{number}")
+        # The upstream's credentials too: an upstream may echo the Basic header the proxy sent.
+        redactor = Redactor([observed.key or "", *self.config.upstream_secrets])
+        recorder = Recorder(settings, redactor, nodeid=f"proxy#{number}")
         recorder.run_all(checks, exchange)
         findings = tuple(
             Finding(r.clause, r.level, r.check, r.title)
@@ -135,13 +143,15 @@ class Observer:
                 self._keep(result)
         return Judgement(verdict, expect, findings)
 
-    def unjudged(self, status: int, reason: str) -> Judgement:
+    def unjudged(self, status: int, reason: str, *, undecodable: bool = False) -> Judgement:
         """Count an answer the checks cannot read (e.g. an unknown content coding)."""
         with self._lock:
             self.exchanges += 1
             self.statuses[str(status)] += 1
             self.verdicts["unjudged"] += 1
-        return Judgement("unjudged", reason=reason)
+            if undecodable:
+                self.undecodable[reason[:200]] += 1
+        return Judgement("unjudged", reason=reason, undecodable=undecodable)
 
     def _keep(self, result: CheckResult) -> None:
         self.outcomes[(result.check, result.clause, result.level, str(result.verdict))] += 1
@@ -175,6 +185,7 @@ class Observer:
                 "statuses": dict(self.statuses),
                 "upstream_errors": dict(self.upstream_errors),
                 "proxy_answers": dict(self.proxy_answers),
+                "undecodable": dict(self.undecodable),
                 "enforced": self.enforced,
                 "outcomes": [[*key, count] for key, count in sorted(self.outcomes.items())],
             }
@@ -182,7 +193,7 @@ class Observer:
             results,
             kind="proxy",
             suite_version=__version__,
-            target_url=self.config.upstream,
+            target_url=self.config.upstream_shown,
             edition=self.config.edition.value,
             level=Level.MUST.value,
             seed=None,
@@ -190,16 +201,19 @@ class Observer:
             finished_at=_now(),
             config=config_summary(self.config),
             metrics=metrics,
+            # Nothing judged, nothing claimed: an idle proxy is never "compatible".
+            incomplete_reasons=[] if metrics["exchanges"] else ["the proxy has seen no exchange"],
         )
 
 
 def config_summary(config: ProxyConfig) -> dict[str, Any]:
-    """The proxy's configuration for reports (it holds no key)."""
+    """The proxy's configuration for reports: no key, no credentials, no local path (the record
+    directory by its name only)."""
     return {
-        "upstream": config.upstream,
+        "upstream": config.upstream_shown,
         "mode": config.mode.value,
         "edition": config.edition.value,
-        "record_dir": str(config.record_dir) if config.record_dir else None,
+        "record_dir": config.record_dir.name if config.record_dir else None,
         "max_request_body": config.max_request_body,
         "max_response_body": config.max_response_body,
         "connect_timeout": config.connect_timeout,
@@ -215,6 +229,36 @@ def enforcement_message(judgement: Judgement) -> str:
         title = cat[clause].title if clause in cat else clause
         named.append(f"{clause} ({title})")
     return "The upstream's response violates " + "; ".join(named) + " and was withheld by the proxy."
+
+
+def withheld_message(judgement: Judgement) -> str:
+    """The 502 message of enforce mode for an answer the checks could not read."""
+    return f"The upstream's response could not be judged ({judgement.reason}) and was withheld by the proxy."
+
+
+def hide_paths(value: Any, config: ProxyConfig) -> Any:
+    """A JSON-like report with the proxy's local directories shown by their names only (evidence
+    names saved videos by path): what ``/_livephoto/report`` serves."""
+    replacements: dict[str, str] = {}
+    for directory in (config.artefacts_dir, config.record_dir):
+        if directory is not None:
+            for spelled in (str(directory.resolve()), str(directory)):
+                if spelled not in (".", "", "/"):
+                    replacements.setdefault(spelled, directory.name or ".")
+    ordered = sorted(replacements.items(), key=lambda item: len(item[0]), reverse=True)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            for spelled, name in ordered:
+                item = item.replace(spelled, name)
+            return item
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)
 
 
 def _now() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 from python_multipart.exceptions import MultipartParseError
@@ -37,13 +37,13 @@ class Observed:
     """
 
     request: ApiRequest
-    key: str | None
+    key: str | None = field(repr=False)  # never in a repr, a log line or a traceback
     image_sha256: str | None
     type_value: str | None
     body_bytes: int
     query: str = ""
     image_problem: str = ""  # image_info's note: "", "bomb", "corrupt" or "unidentified"
-    headers: tuple[tuple[str, str], ...] = ()  # as received: the key is in them, never write them as is
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # as received: hold the key
 
     @property
     def key_state(self) -> str:

@@ -47,6 +47,8 @@ def _testcase(clause: ClauseResult, report: RunReport) -> ET.Element:
             f"warning: {clause.id} {clause.failed_level} failure, not gating at --level "
             f"{report.level.lower()}: {clause.reason}\n\n{_failure_text(clause)}"
         )
+    elif clause.blocked_by:
+        ET.SubElement(case, "skipped", message=f"{clause.reason} (the root clause carries the failure)")
     elif not clause.judged:
         ET.SubElement(case, "skipped", message=f"not judged: {clause.reason or NOT_EXERCISED}")
     elif clause.reason:
@@ -74,6 +76,7 @@ def render_junit(report: RunReport, redactor: Redactor | None = None) -> str:
     for name, value in (
         ("verdict", report.outcome),
         ("verdict_line", report.verdict_line),
+        ("root_causes", report.root_line),
         ("target", report.target_url),
         ("edition", report.edition),
         ("level", report.level),

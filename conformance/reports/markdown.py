@@ -13,7 +13,7 @@ from conformance.reports.model import COMPATIBLE, INCOMPLETE, RunReport
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_CELL_CHARS = 200  # a table cell longer than this is cut: the JSON report has the full text
 MAX_CURLS_PER_CLAUSE = 3  # reproductions shown per failed clause; the JSON report has them all
-ICONS = {"pass": "✅", "info": "ℹ️", "skipped": "⏭️", "fail": "❌", "error": "💥"}
+ICONS = {"pass": "✅", "info": "ℹ️", "skipped": "⏭️", "blocked": "⛓️", "fail": "❌", "error": "💥"}
 
 
 def cell(text: str, limit: int = MAX_CELL_CHARS) -> str:
@@ -40,6 +40,7 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
     lines = [
         f"## {mark} livephoto-conformance: {report.verdict_line}",
         "",
+        *([f"**{report.root_line}**", ""] if report.root_line else []),
         f"**Target** `{report.target_url or '(none)'}` · **edition** `{report.edition}` · "
         f"**gate** {report.level} · **suite** {report.suite_version} · "
         f"**seed** {report.seed if report.seed is not None else '—'} · "

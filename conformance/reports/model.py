@@ -34,6 +34,7 @@ class CheckResult:
     videos: list[str] = field(default_factory=list)
     # A skip the SPEC allows (e.g. LP-ERR-12 without a --fault-header): the clause counts as judged.
     permitted: bool = False
+    blocked_by: str = ""  # verdict blocked: the root clause that failed first on the exchange
 
     def __post_init__(self) -> None:
         self.verdict = Verdict(self.verdict)
@@ -75,6 +76,13 @@ class ClauseResult:
     def failures(self) -> list[CheckResult]:
         """The checks that failed or errored, as they count for the clause."""
         return [c for c in self.checks if c.effective_verdict in _FAILING]
+
+    @property
+    def blocked_by(self) -> list[str]:
+        """The root clauses this clause was blocked by (verdict blocked), in order."""
+        if self.verdict is not Verdict.BLOCKED:
+            return []
+        return _dedupe(c.blocked_by for c in self.checks if c.verdict is Verdict.BLOCKED)
 
     @property
     def judged(self) -> bool:
@@ -128,13 +136,19 @@ class RunReport:
 
     @property
     def not_judged(self) -> list[ClauseResult]:
-        """The selected clauses the run reached no verdict on."""
-        return [c for c in self.clauses if not c.judged]
+        """The selected clauses the run reached no verdict on (blocked ones are counted apart:
+        their root failed, and the root decides the verdict)."""
+        return [c for c in self.clauses if not c.judged and c.verdict is not Verdict.BLOCKED]
+
+    @property
+    def blocked(self) -> list[ClauseResult]:
+        """The clauses that could not be judged because another clause failed first."""
+        return [c for c in self.clauses if c.verdict is Verdict.BLOCKED]
 
     @property
     def complete(self) -> bool:
         """Every selected clause was judged (and at least one clause was selected)."""
-        return bool(self.clauses) and not self.not_judged and not self.incomplete_reasons
+        return bool(self.clauses) and not self.not_judged and not self.blocked and not self.incomplete_reasons
 
     @property
     def outcome(self) -> str:
@@ -159,6 +173,27 @@ class RunReport:
         """ "for 7 of 46 clauses" for a selection, else ""."""
         return f"for {len(self.clauses)} of {self.catalogue_size} clauses" if self.is_selection else ""
 
+    @property
+    def roots(self) -> list[tuple[ClauseResult, list[str]]]:
+        """Each failing clause with the clauses blocked by it: the failures grouped by root cause."""
+        blocked: dict[str, list[str]] = {}
+        for clause in self.clauses:
+            for root in clause.blocked_by:
+                blocked.setdefault(root, []).append(clause.id)
+        return [(c, blocked.get(c.id, [])) for c in self.clauses if c.verdict in _FAILING]
+
+    @property
+    def root_line(self) -> str:
+        """e.g. "1 root failure: LP-OK-2 (3 clauses blocked by it)"; "" when nothing failed."""
+        roots = self.roots
+        if not roots:
+            return ""
+        parts = [
+            f"{c.id}" + (f" ({len(b)} clause{'s' if len(b) != 1 else ''} blocked by it)" if b else "")
+            for c, b in roots
+        ]
+        return f"{len(roots)} root failure{'s' if len(roots) != 1 else ''}: {', '.join(parts)}"
+
     def not_judged_reasons(self) -> list[tuple[str, str]]:
         """(clause or "run", why) for everything that makes the run incomplete."""
         rows = [("run", reason) for reason in self.incomplete_reasons]
@@ -174,7 +209,11 @@ class RunReport:
     @property
     def should_score(self) -> float | None:
         """Percent of judged clauses stating a SHOULD that did not fail (None when none)."""
-        judged = [c for c in self.clauses if Level.SHOULD in c.levels and c.verdict != Verdict.SKIPPED]
+        judged = [
+            c
+            for c in self.clauses
+            if Level.SHOULD in c.levels and c.verdict not in (Verdict.SKIPPED, Verdict.BLOCKED)
+        ]
         if not judged:
             return None
         good = sum(1 for c in judged if c.verdict not in _FAILING)
@@ -214,6 +253,8 @@ class RunReport:
         missing = len(self.not_judged)
         if missing:
             parts.append(f"{missing} clause{'s' if missing != 1 else ''} not judged")
+        if self.blocked:
+            parts.append(f"{len(self.blocked)} blocked")
         parts.extend(self.incomplete_reasons)
         parts.append(f"SHOULD score {score_text}")
         return f"{head} ({', '.join(parts)})"
@@ -230,6 +271,7 @@ class RunReport:
             "selected": len(self.clauses),
             "catalogue": self.catalogue_size,
             "not_judged": [{"clause": c, "reason": r} for c, r in self.not_judged_reasons()],
+            "roots": [{"clause": c.id, "blocked": b} for c, b in self.roots],
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -313,6 +355,9 @@ def judge_clause(clause_level: str, results: list[CheckResult]) -> tuple[Verdict
     effective = [r.effective_verdict for r in results]
     if all(v is Verdict.SKIPPED for v in effective):
         return Verdict.SKIPPED, "; ".join(_dedupe(r.message for r in results)), None
+    if all(v in (Verdict.SKIPPED, Verdict.BLOCKED) for v in effective):
+        roots = _dedupe(r.blocked_by for r in results if r.verdict is Verdict.BLOCKED)
+        return Verdict.BLOCKED, f"blocked by {', '.join(roots)}", None
     if clause_level == Level.MAY:
         notes = _dedupe(r.title for r in results if r.verdict is not Verdict.PASS)
         return Verdict.INFO, "; ".join(notes), None

@@ -11,6 +11,7 @@ MARKS = {
     Verdict.PASS: "pass",
     Verdict.INFO: "info",
     Verdict.SKIPPED: "skipped",
+    Verdict.BLOCKED: "blocked",
     Verdict.FAIL: "FAIL",
     Verdict.ERROR: "ERROR",
 }
@@ -43,6 +44,8 @@ def _evidence(clause: ClauseResult) -> str:
         if clause.id.startswith("LP-ERR-") and clause.failed_level in ERROR_PARTS:
             text = f"{ERROR_PARTS[clause.failed_level]}: {text}"
         return _short(text)
+    if clause.verdict is Verdict.BLOCKED:
+        return _short(clause.reason)
     if clause.verdict is Verdict.SKIPPED or not clause.judged:
         prefix = "" if clause.judged else "not judged: "
         return _short(prefix + clause.reason)
@@ -66,6 +69,8 @@ def render_terminal(report: RunReport) -> list[str]:
     if not report.clauses:
         lines.append("(no clause selected)")
     lines.append("")
+    if report.root_line:
+        lines.append(report.root_line)
     lines.append(verdict_text(report))
     return lines
 

@@ -13,7 +13,7 @@ from conformance.checks import video
 from conformance.exchange import Exchange
 from conformance.registry import check_of
 from conformance.settings import Settings
-from conformance.verdicts import NotApplicable, Violation
+from conformance.verdicts import Blocked, NotApplicable, Violation
 from tests.video_factory import exchange_for, videos
 
 ALL_CHECKS = (video.video_is_strict_base64, *video.VIDEO_CHECKS)
@@ -32,7 +32,7 @@ def outcomes(exchange: Exchange, settings: Settings) -> dict[str, Any]:
     for check in ALL_CHECKS:
         try:
             found[check.__name__] = check(exchange, settings)
-        except (Violation, NotApplicable) as outcome:
+        except (Violation, NotApplicable, Blocked) as outcome:
             found[check.__name__] = outcome
     return found
 
@@ -189,8 +189,8 @@ def test_same_request_different_shape_fails(other: str, settings: Settings) -> N
     assert all(Path(path).is_file() for path in caught.value.evidence.artefacts)
 
 
-def test_same_shape_does_not_apply_to_undecodable_videos(settings: Settings) -> None:
-    with pytest.raises(NotApplicable):
+def test_same_shape_is_blocked_by_undecodable_videos(settings: Settings) -> None:
+    with pytest.raises(Blocked, match="blocked by LP-VID-1"):
         video.identical_requests_give_same_shape(
             exchange_for(videos()["mp4_h264"]), exchange_for(videos()["random"]), settings
         )

@@ -385,14 +385,15 @@ def plain_http_error(conn: Connection) -> None:
 
 
 def key_echo(conn: Connection) -> None:
-    """Echoes the key base64-encoded in a header and URL-encoded in the body (LP-SEC-1)."""
+    """Echoes the key base64-encoded in a header and URL-encoded in the body (LP-SEC-1), in a 400
+    parameter error: a 401 to the valid key would stop the run at the preflight (key rejected)."""
     request = conn.read_request()
     if request is None:
         return
     key = request.key
-    body = error_envelope(401, "ERROR_USER_NOT_EXISTS", f"unknown key {urllib.parse.quote(key, safe='')}")
+    body = error_envelope(400, "MISSING_PARAMETERS", f"bad request for key {urllib.parse.quote(key, safe='')}")
     echoed = base64.b64encode(f"key={key}".encode()).decode()  # the key inside a longer text
-    conn.send(answer(body, status="401 Unauthorized", X_Debug_Key=echoed))
+    conn.send(answer(body, status="400 Bad Request", X_Debug_Key=echoed))
 
 
 TRACEBACK = (

@@ -291,3 +291,14 @@ class Exchange:
     def curl(self) -> str:
         """The curl reproduction of the request."""
         return self.request.curl(self.url, self.sample_dir, self.invalid_api_key)
+
+    def input_image(self) -> str:
+        """The uploaded image as saved under ``sample_dir`` (the very file the curl command
+        sends), so a report can show it beside the video made of it; "" without a saved file."""
+        parts = self.request.parts
+        part = next((p for p in parts if p.filename is not None), None) or next(
+            (p for p in parts if p.name == "image_target"), None
+        )
+        if self.sample_dir is None or part is None:
+            return ""
+        return _save(part.content, self.sample_dir, Path(part.filename or "").suffix)

@@ -91,6 +91,7 @@ def evidence_of(exchange: Exchange | None) -> Evidence:
         request=exchange.request.summary(),
         response=exchange.summary(),
         curl=exchange.curl(),
+        image=exchange.input_image(),
     )
 
 

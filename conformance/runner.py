@@ -16,7 +16,7 @@ from conformance.checks import envelope, errors, operations, request, security, 
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.registry import CHECKS, RUNNABLE, check_of
-from conformance.reports.model import CheckResult
+from conformance.reports.model import CheckResult, Sample
 from conformance.settings import Settings
 from conformance.spec import Level
 from conformance.verdicts import Blocked, Evidence, NotApplicable, Verdict, Violation
@@ -103,7 +103,7 @@ class Recorder:
     selected: frozenset[str] | None = None
     results: list[CheckResult] = field(default_factory=list)
     nodeid: str = ""
-    samples: list[tuple[str, str]] = field(default_factory=list)  # (video path, caption)
+    samples: list[Sample] = field(default_factory=list)  # success videos for the HTML report
     # Per exchange (by id), the clauses that failed on it: what later checks are blocked by.
     _failed: dict[int, set[str]] = field(default_factory=dict, repr=False)
     _why: dict[str, str] = field(default_factory=dict, repr=False)

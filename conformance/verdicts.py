@@ -33,6 +33,7 @@ class Evidence:
     curl: str = ""
     artefacts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    image: str = ""  # the uploaded image as saved: the HTML report shows it beside the video
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready copy."""
@@ -42,6 +43,7 @@ class Evidence:
             "curl": self.curl,
             "artefacts": list(self.artefacts),
             "notes": list(self.notes),
+            "image": self.image,
         }
 
 

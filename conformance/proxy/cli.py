@@ -110,6 +110,7 @@ def _serve(
     import uvicorn
 
     from conformance.proxy.runner import uvicorn_config
+    from conformance.serving import harden
 
     class Server(uvicorn.Server):
         async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
@@ -121,7 +122,7 @@ def _serve(
                 if started is not None:
                     started(url)
 
-    uv_config = uvicorn_config(app, host, port, log_level)
+    uv_config = harden(uvicorn_config(app, host, port, log_level))  # the limits of every shipped server
     if configured is not None:
         configured()
     Server(uv_config).run()

@@ -8,24 +8,22 @@ from typing import Any
 
 import uvicorn
 
-from conformance.serving import HOST, UvicornThread, harden
+from conformance.serving import HOST, UvicornThread
 
 
 def uvicorn_config(app: Any, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
-    """uvicorn settings that keep traffic unchanged (no Server or Date header of its own), with the
-    connection limits every shipped server has (``serving.harden``: header and idle deadlines, a
-    concurrency cap answered with a 503 envelope)."""
-    return harden(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=False,
-            lifespan="on",
-            server_header=False,
-            date_header=False,
-        )
+    """uvicorn settings that keep traffic unchanged: no Server or Date header of its own. The
+    connection limits every shipped server has (``serving.harden``) are applied by whoever runs it:
+    ``UvicornThread`` in-process, the ``proxy`` / ``replay`` commands for the command line."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        date_header=False,
     )
 
 

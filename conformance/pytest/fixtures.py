@@ -7,6 +7,7 @@ the package installed is not disturbed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +15,12 @@ import pytest
 
 from conformance.client import TargetClient, TargetUnreachable
 from conformance.exchange import ApiRequest, Exchange
-from conformance.pytest.state import recorder_key, settings_key, state_key
+from conformance.pytest.collection import item_clauses
+from conformance.pytest.state import recorder_key, settings_key, state_key, timings_key
 from conformance.pytest.target import target_client
 from conformance.redact import Redactor
+from conformance.reports.latency import Timing
+from conformance.reports.model import Sample
 from conformance.selection import selected_clauses
 from conformance.settings import Settings
 from conformance.spec import Level
@@ -25,7 +29,11 @@ from conformance.verdicts import Violation
 if TYPE_CHECKING:
     from conformance.runner import Recorder
 
-SAMPLES_PER_TEST = 1  # success videos kept for the HTML report, per test
+# Success videos kept for the HTML report, per test: one per distinct (image format, type) of the
+# request, so a test sending many kinds of valid request offers the report distinct inputs.
+SAMPLES_PER_TEST = 9  # 3 formats (LP-REQ-6) × 3 types (0, 1, absent: LP-REQ-5)
+CONCURRENCY_CLAUSE = "LP-OPS-2"  # its test's exchanges are charted apart (concurrent requests)
+TYPE_NAMES = {"0": "avatar", "1": "full body", "absent": "avatar"}
 
 
 @pytest.fixture(scope="session")
@@ -77,11 +85,20 @@ def recorder(
     )
     request.node.stash[recorder_key] = rec
     sent: list[Exchange] = []
-    client.observers.append(sent.append)
+    timings: list[Timing] = []
+    request.node.stash[timings_key] = timings
+    concurrent = CONCURRENCY_CLAUSE in item_clauses(request.node)
+
+    def observe(exchange: Exchange) -> None:
+        sent.append(exchange)  # and its timing, for the report's latency charts
+        sent_at = time.time() - exchange.elapsed
+        timings.append(Timing(sent_at, exchange.elapsed * 1000, exchange.status, concurrent))
+
+    client.observers.append(observe)
     try:
         yield rec
     finally:
-        client.observers.remove(sent.append)
+        client.observers.remove(observe)
         rec.judge_latency(sent)
 
 
@@ -109,13 +126,31 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
 
 
 def _keep_sample(recorder: Recorder, exchange: Exchange, settings: Settings) -> None:
-    """Save one good success video per test so the HTML report can play it."""
-    if len(recorder.samples) >= SAMPLES_PER_TEST or not exchange.video_b64:
+    """Save a good success video so the HTML report can show it beside its input: one per
+    distinct (image format, type) of this test's requests (the report picks among every test's).
+    A hand-built body whose parts are not described is not a sample: its input is unknown."""
+    image = exchange.request.image
+    type_value = _type_of(exchange)
+    kept = {(s.image_format, s.type_value) for s in recorder.samples}
+    if image is None or len(kept) >= SAMPLES_PER_TEST or (image.format, type_value) in kept:
+        return
+    photo = exchange.input_image()
+    if not photo or not exchange.video_b64:
         return
     from conformance.media import decode_base64_strict, save_video
 
     path = save_video(decode_base64_strict(exchange.video_b64), settings.artefacts_dir / "samples", "success")
-    recorder.samples.append((str(path), exchange.request.description))
+    kind = TYPE_NAMES.get(type_value, "?")
+    caption = f"{image.format} {image.width}×{image.height}, type {type_value} ({kind})"
+    recorder.samples.append(
+        Sample(str(path), caption, photo, image_format=image.format, type_value=type_value)
+    )
+
+
+def _type_of(exchange: Exchange) -> str:
+    """The request's ``type`` field as sent: "0", "1", or "absent" (LP-REQ-5: then it is 0)."""
+    values = [p.content for p in exchange.request.parts if p.filename is None and p.name == "type"]
+    return values[0].decode("utf-8", "replace") if values else "absent"
 
 
 @pytest.fixture

@@ -1,9 +1,15 @@
 """Result transport: each test's check results ride on its pytest report to the controller.
 
-A test's ``Recorder`` results (and the error verdicts of a test the target stopped answering) are
-attached to the teardown report as a user property. xdist workers forward reports to the
-controller untouched, so one collector on the controller sees every process's results, whether
-the run is parallel or not; it strips the property before other plugins (JUnit) see it.
+A test's ``Recorder`` results (and the error verdicts of a test the target stopped answering),
+its success samples and the timings of its exchanges are attached to the teardown report as a
+user property. xdist workers forward reports to the controller untouched, so one collector on the
+controller sees every process's results, whether the run is parallel or not; it strips the
+property before other plugins (JUnit) see it.
+
+A test failing on a Violation is reported in three lines (the clause, received, expected), without
+pytest's frames of the suite's own code or Hypothesis' reproduction hints: the evidence and the
+curl command are printed once per clause, in the triage of the terminal summary. ``--full-trace``
+keeps pytest's own report (for debugging the suite).
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import pytest
 
 from conformance.client import TargetUnreachable
 from conformance.pytest.collection import item_clauses
-from conformance.pytest.state import RunState, recorder_key, settings_key, unanswered_key
+from conformance.pytest.state import RunState, recorder_key, settings_key, timings_key, unanswered_key
 from conformance.redact import Redactor
-from conformance.reports.model import CheckResult
+from conformance.reports.latency import Timing
+from conformance.reports.model import CheckResult, Sample
+from conformance.reports.triage import received_expected
 from conformance.selection import selected_clauses
 from conformance.spec import catalogue
-from conformance.verdicts import Verdict
+from conformance.verdicts import Verdict, Violation
 
 RESULTS_PROPERTY = "livephoto_results"
 COLLECTOR_NAME = "livephoto-results"
@@ -35,14 +43,49 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if report.when == "call" and report.failed and call.excinfo is not None:
         _record_unanswered(item, call.excinfo.value)
+        if not item.config.getoption("fulltrace", False):
+            _shorten(report, call.excinfo)
     if report.when != "teardown":
         return
     rec = item.stash.get(recorder_key, None)
     results = [*(rec.results if rec is not None else []), *item.stash.get(unanswered_key, [])]
     samples = rec.samples if rec is not None else []
-    if results or samples:
-        payload = {"results": [asdict(r) for r in results], "samples": samples}
+    timings = item.stash.get(timings_key, [])
+    if results or samples or timings:
+        payload = {
+            "results": [asdict(r) for r in results],
+            "samples": [asdict(s) for s in samples],
+            "timings": [asdict(t) for t in timings],
+        }
         report.user_properties.append((RESULTS_PROPERTY, json.dumps(payload)))
+
+
+def _violations(exc: BaseException) -> list[Violation]:
+    """The Violations a test failed with (one, or several from Hypothesis); [] when anything else
+    is among them: a bug of the suite keeps pytest's full report."""
+    if isinstance(exc, Violation):
+        return [exc]
+    if isinstance(exc, BaseExceptionGroup):
+        found = [_violations(inner) for inner in exc.exceptions]
+        return [v for group in found for v in group] if all(found) else []
+    return []
+
+
+def _shorten(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Replace the report of a test failing on Violations with their clause, received and expected:
+    no frames of the suite's code, no Hypothesis hints. The same text stays a Python exception, so
+    pytest's short summary still names the clause and xdist forwards the report unchanged."""
+    violations = _violations(excinfo.value)
+    if not violations:
+        return
+    lines = []
+    for violation in violations:
+        level = f" {violation.level}" if violation.level else ""
+        lines.append(f"[{violation.clause}{level}] {violation.title}")
+        lines.append(f"  {received_expected(violation.received, violation.expected)}")
+    lines.append("(request, response and curl command: once per clause, in the triage below)")
+    brief = AssertionError("\n".join(lines)).with_traceback(excinfo.tb)
+    report.longrepr = pytest.ExceptionInfo.from_exception(brief).getrepr(style="value", chain=False)
 
 
 def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
@@ -94,7 +137,8 @@ class ResultCollector:
             if name == RESULTS_PROPERTY:
                 payload = json.loads(str(value))
                 self.state.results.extend(CheckResult(**r) for r in payload["results"])
-                self.state.samples.extend((str(p), str(c)) for p, c in payload["samples"])
+                self.state.samples.extend(Sample(**sample) for sample in payload["samples"])
+                self.state.timings.extend(Timing(**timing) for timing in payload["timings"])
             else:
                 kept.append((name, value))
         report.user_properties[:] = kept

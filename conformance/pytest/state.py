@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.config_file import FileConfig
-from conformance.reports.model import CheckResult, RunReport
+from conformance.reports.latency import Timing
+from conformance.reports.model import CheckResult, RunReport, Sample
 from conformance.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ class RunState:
 
     started_at: str
     retired: bool = False
-    samples: list[tuple[str, str]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    timings: list[Timing] = field(default_factory=list)  # one per exchange sent, for the latency charts
     results: list[CheckResult] = field(default_factory=list)
     # The clauses of the tests left after collection (-k, -m, --clause, --family); None until known.
     collected_clauses: set[str] | None = None
@@ -44,6 +46,7 @@ key_source_key = pytest.StashKey[str]()  # where the valid key came from, for me
 # On a test item: its recorder, and the error verdicts of a test the target stopped answering.
 recorder_key: pytest.StashKey[Recorder] = pytest.StashKey()
 unanswered_key = pytest.StashKey[list[CheckResult]]()
+timings_key = pytest.StashKey[list[Timing]]()  # the test's exchanges, timed
 
 WORKER_CLAUSES = "livephoto_clauses"  # xdist workeroutput: the clauses a worker kept
 

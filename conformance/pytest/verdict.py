@@ -6,6 +6,7 @@ documented in README and docs/reports.md), so a CI job gates on the same answer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from conformance import __version__
 from conformance.pytest.state import now, settings_key, state_key
 from conformance.redact import Redactor
+from conformance.reports.latency import latency_metrics
 from conformance.reports.model import (
     COMPATIBLE,
     INCOMPLETE,
@@ -30,7 +32,7 @@ from conformance.verdicts import Verdict
 
 EXIT_COMPATIBLE, EXIT_NOT_COMPATIBLE, EXIT_INCOMPLETE = 0, 1, 6
 EXIT_CODES = {COMPATIBLE: EXIT_COMPATIBLE, NOT_COMPATIBLE: EXIT_NOT_COMPATIBLE, INCOMPLETE: EXIT_INCOMPLETE}
-SAMPLES_IN_REPORT = 6  # success videos the HTML report plays
+SAMPLES_IN_REPORT = 6  # success samples the HTML report shows (distinct inputs)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -72,18 +74,48 @@ def _build_report(config: pytest.Config, exitstatus: int) -> RunReport | None:
     return aggregate(
         [r for r in state.results if r.clause in clauses],
         clauses=sorted(clauses, key=clause_order),
-        samples=[Sample(path, caption) for path, caption in state.samples[:SAMPLES_IN_REPORT]],
+        samples=choose_samples(state.samples, SAMPLES_IN_REPORT),
+        metrics=latency_metrics(state.timings),
         incomplete_reasons=reasons,
         **_run_facts(config, settings),
     )
 
 
+def choose_samples(samples: Sequence[Sample], limit: int) -> list[Sample]:
+    """Distinct inputs for the report: first a sample for each image format and each type not yet
+    shown, then further (format, type) pairs; never one pair, one photo or one video twice.
+    Sorted by format and type."""
+    chosen: dict[tuple[str, str], Sample] = {}
+    seen: set[str] = set()  # photos and videos already shown
+
+    def take(sample: Sample) -> None:
+        chosen[(sample.image_format, sample.type_value)] = sample
+        seen.update((sample.image, sample.path))
+
+    def fresh(sample: Sample) -> bool:
+        new_pair = (sample.image_format, sample.type_value) not in chosen
+        return new_pair and not {sample.image, sample.path} & seen
+
+    def gain(sample: Sample) -> int:
+        """How many of its format and type are not shown yet."""
+        formats, types = {f for f, _ in chosen}, {t for _, t in chosen}
+        return (sample.image_format not in formats) + (sample.type_value not in types)
+
+    # Greedy cover: samples showing a new format and a new type, then either, then other pairs.
+    for need in (2, 1, 0):
+        for sample in samples:
+            if fresh(sample) and gain(sample) >= need:
+                take(sample)
+    return sorted(list(chosen.values())[:limit], key=lambda s: (s.image_format, s.type_value))
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The clause table and the verdict line; the reports written."""
+    """The clause table, the triage of the failures (MUST first) and the verdict line (coloured
+    when the terminal supports colour); the reports written."""
     state = config.stash.get(state_key, None)
     if state is None or state.report is None:
         return
-    from conformance.reports.terminal import render_terminal, verdict_markup
+    from conformance.reports.terminal import render_terminal_styled
 
     if state.retired:
         terminalreporter.write_line(
@@ -91,10 +123,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             red=True,
             bold=True,
         )
-    lines = render_terminal(state.report)
-    for line in lines[:-1]:
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(lines[-1], **verdict_markup(state.report))
+    for line, markup in render_terminal_styled(state.report):
+        terminalreporter.write_line(line, **markup)
     settings = config.stash[settings_key]
     kept = "removed now; keep it with --artefacts DIR" if state.temporary_artefacts else "kept"
     terminalreporter.write_line(f"artefacts: {settings.artefacts_dir} ({kept})")

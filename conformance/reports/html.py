@@ -1,23 +1,30 @@
-"""The HTML report: one self-contained file (inline CSS and JS, videos as data URIs, no network)."""
+"""The HTML report: one self-contained file (inline CSS and JS, videos and pictures as data URIs,
+charts as inline SVG, no network). It opens on the triage: MUST failures first, then SHOULD, each
+compact, with the input photo beside the output video's frames."""
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from conformance.redact import Redactor
-from conformance.reports.model import RunReport
+from conformance.reports.frames import Picture, Strip, frame_strip, image_thumbnail
+from conformance.reports.latency import METRICS_KEY, budget_line, latency_charts
+from conformance.reports.model import RunReport, Sample
+from conformance.reports.triage import GROUP_TITLES, Failure, grouped, message_field, triage
 from conformance.spec import FAMILIES, Level
 
 TEMPLATE = "report.html.j2"
 MAX_EMBED_VIDEO_BYTES = 4 * 1024 * 1024  # beyond this a video is linked by path, not embedded
-MAX_FAILURES_SHOWN = 5  # failing checks with full evidence per clause; the JSON report has all
+MAX_FAILURES_SHOWN = 5  # failing checks listed per clause (the first in full); the JSON report has all
+OPEN_FAILURES = 10  # the first failures of the triage are open; the rest one click away
 VIDEO_TYPES = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
@@ -67,6 +74,64 @@ def embed_video(
     return EmbeddedVideo(path, caption, src=f"data:{mime};base64,{payload}")
 
 
+@dataclass(frozen=True)
+class Pictures:
+    """What went in and what came out: the input photo's thumbnail beside the video's frames."""
+
+    video: EmbeddedVideo
+    strip: Strip
+    input: Picture | None = None
+    input_note: str = ""
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """A success sample as the page shows it."""
+
+    sample: Sample
+    pictures: Pictures
+
+
+@dataclass(frozen=True)
+class FailureView:
+    """A triage entry and its pictures (one row per failed video)."""
+
+    failure: Failure
+    pictures: list[Pictures] = field(default_factory=list)
+
+
+@dataclass
+class _PictureMaker:
+    """Makes each picture once per page (a video failing several clauses is decoded once)."""
+
+    max_video_bytes: int
+    redactor: Redactor | None
+    strips: dict[str, Strip] = field(default_factory=dict)
+    thumbs: dict[str, Picture | str] = field(default_factory=dict)
+
+    def __call__(self, video: str, caption: str, image: str) -> Pictures:
+        if video not in self.strips:
+            self.strips[video] = frame_strip(video)
+        embedded = embed_video(video, caption, max_bytes=self.max_video_bytes, redactor=self.redactor)
+        if not image:
+            return Pictures(embedded, self.strips[video], None, "the input image was not saved")
+        if image not in self.thumbs:
+            self.thumbs[image] = image_thumbnail(image)
+        thumb = self.thumbs[image]
+        if isinstance(thumb, str):
+            return Pictures(embedded, self.strips[video], None, thumb)
+        return Pictures(embedded, self.strips[video], thumb)
+
+
+def _shown_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The metrics for the page's table: the latency points are charted, not listed."""
+    shown = dict(metrics)
+    block = shown.get(METRICS_KEY)
+    if isinstance(block, dict) and isinstance(block.get("points"), list):
+        shown[METRICS_KEY] = {**block, "points": f"{len(block['points'])} points, charted above"}
+    return shown
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -101,15 +166,17 @@ def render_html(
     """
     if redactor is not None:
         report = RunReport.from_dict(redactor(report.to_dict()))
-    samples = [
-        embed_video(s.path, s.caption, max_bytes=max_video_bytes, redactor=redactor) for s in report.samples
+    pictures = _PictureMaker(max_video_bytes, redactor)
+    samples = [SampleView(s, pictures(s.path, s.caption, s.image)) for s in report.samples]
+    failures = [
+        FailureView(f, [pictures(v, Path(v).name, f.image) for v in dict.fromkeys(f.videos)])
+        for f in triage(report)
     ]
-    failure_videos: dict[str, list[EmbeddedVideo]] = {}
-    for clause in report.failed:
-        paths = dict.fromkeys(v for check in clause.failures for v in check.videos)
-        failure_videos[clause.id] = [
-            embed_video(p, Path(p).name, max_bytes=max_video_bytes, redactor=redactor) for p in paths
-        ]
+    triage_groups = [
+        (group, GROUP_TITLES[group], [v for v in failures if v.failure.group == group])
+        for group, _ in grouped([v.failure for v in failures])
+    ]
+    charts = [Markup(svg) for svg in latency_charts(report.metrics)]  # every text in them is escaped
     gate = Level(report.level).rank
     below_gate = {c.id for c in report.failed if c.failed_level and Level(c.failed_level).rank > gate}
     score = report.should_score
@@ -122,7 +189,12 @@ def render_html(
             below_gate=below_gate,
             max_failures_shown=MAX_FAILURES_SHOWN,
             samples=samples,
-            failure_videos=failure_videos,
+            triage_groups=triage_groups,
+            open_failures=OPEN_FAILURES,
+            other_received=lambda check: message_field(check.message, "Received") or check.title,
+            charts=charts,
+            budget_line=budget_line(report.metrics),
+            metrics_shown=_shown_metrics(report.metrics),
             score_text="n/a" if score is None else f"{score:g}%",
             outcome_title=f"{report.outcome.capitalize()} {report.scope}".strip(),
             config_json=json.dumps(report.config, indent=2, ensure_ascii=False),

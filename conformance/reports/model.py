@@ -97,10 +97,13 @@ class ClauseResult:
 
 @dataclass
 class Sample:
-    """A success video shown in the HTML report."""
+    """A success video shown in the HTML report, with what made it (distinct inputs are chosen)."""
 
     path: str
     caption: str
+    image: str = ""  # the uploaded image as saved, shown beside the video's frames
+    image_format: str = ""  # JPEG, PNG, BMP: the report shows each format and each type
+    type_value: str = ""  # the request's ``type`` field: "0", "1" or "absent"
 
 
 @dataclass

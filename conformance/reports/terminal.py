@@ -1,12 +1,24 @@
-"""The verdict at the end of a pytest run: a table per clause, then one line to gate on."""
+"""The verdict at the end of a pytest run: a table per clause, the triage of the failures (MUST
+first, then SHOULD; each printed once, with one curl command), then one line to gate on."""
 
 from __future__ import annotations
 
 from conformance.reports.model import COMPATIBLE, NOT_COMPATIBLE, ClauseResult, RunReport
+from conformance.reports.triage import GROUP_TITLES, Failure, grouped, received_expected, triage
 from conformance.spec import Level
 from conformance.verdicts import Verdict
 
 EVIDENCE_WIDTH = 70
+MAX_BODY_LINES = 24  # of a pretty-printed response body; the JSON and HTML reports keep it whole
+LABEL_WIDTH = 12  # the longest label is a part name: image_target
+Markup = dict[str, bool]  # pytest's terminal writer markup ({"red": True, "bold": True})
+Line = tuple[str, Markup]
+GROUP_NAMES = {Level.MUST.value: "MUST", Level.SHOULD.value: "SHOULD", "ERROR": "in error"}
+GROUP_COLOURS: dict[str, Markup] = {
+    Level.MUST.value: {"red": True, "bold": True},
+    Level.SHOULD.value: {"yellow": True, "bold": True},
+    "ERROR": {"purple": True, "bold": True},
+}
 MARKS = {
     Verdict.PASS: "pass",
     Verdict.INFO: "info",
@@ -59,19 +71,81 @@ def _row_level(clause: ClauseResult) -> str:
 
 
 def render_terminal(report: RunReport) -> list[str]:
-    """Lines for the terminal: header, one row per clause, what was not judged, the verdict line."""
-    lines = ["", "=" * 26 + " Live Photos API conformance " + "=" * 26]
-    lines.append(f"{'clause':<10} {'level':<6} {'verdict':<8} evidence")
+    """Lines for the terminal: header, one row per clause, the triage of the failures, the root
+    causes and the verdict line (the last line)."""
+    return [text for text, _ in render_terminal_styled(report)]
+
+
+def render_terminal_styled(report: RunReport) -> list[Line]:
+    """``render_terminal`` with each line's colour (the triage headings and the verdict line)."""
+    plain: Markup = {}
+    lines: list[Line] = [("", plain), ("=" * 26 + " Live Photos API conformance " + "=" * 26, plain)]
+    lines.append((f"{'clause':<10} {'level':<6} {'verdict':<8} evidence", plain))
     for clause in report.clauses:
-        lines.append(
-            f"{clause.id:<10} {_row_level(clause):<6} {MARKS[clause.verdict]:<8} {_evidence(clause)}"
-        )
+        row = f"{clause.id:<10} {_row_level(clause):<6} {MARKS[clause.verdict]:<8} {_evidence(clause)}"
+        lines.append((row, plain))
     if not report.clauses:
-        lines.append("(no clause selected)")
-    lines.append("")
+        lines.append(("(no clause selected)", plain))
+    lines.extend(render_triage(report))
+    lines.append(("", plain))
     if report.root_line:
-        lines.append(report.root_line)
-    lines.append(verdict_text(report))
+        lines.append((report.root_line, plain))
+    lines.append((verdict_text(report), verdict_markup(report)))
+    return lines
+
+
+def render_triage(report: RunReport) -> list[Line]:
+    """Every failing clause once, MUST first, then SHOULD, then errors: the clause, received vs
+    expected, the request, the response and its body pretty-printed, one curl command."""
+    failures = triage(report)
+    if not failures:
+        return []
+    counts = ", ".join(f"{len(found)} {GROUP_NAMES[group]}" for group, found in grouped(failures))
+    lines: list[Line] = [("", {}), (f"{'=' * 26} Triage: {counts} {'=' * 26}", {"bold": True})]
+    for group, found in grouped(failures):
+        lines.append(("", {}))
+        lines.append((f"{GROUP_TITLES[group]} ({len(found)})", GROUP_COLOURS[group]))
+        for failure in found:
+            lines.extend(_failure_lines(failure))
+    return lines
+
+
+def _row(label: str, value: str) -> list[Line]:
+    first, *rest = value.splitlines() or [""]
+    rows: list[Line] = [(f"  {label:<{LABEL_WIDTH}} {first}", {})]
+    rows += [(f"  {'':<{LABEL_WIDTH}} {line}", {}) for line in rest]
+    return rows
+
+
+def _failure_lines(failure: Failure) -> list[Line]:
+    head = failure.head
+    if failure.blocks:
+        head += f" · blocks {', '.join(failure.blocks)}"
+    lines: list[Line] = [("", {}), (head, {"bold": True})]
+    lines.append((f"  {received_expected(failure.received, failure.expected)}", {}))
+    test = failure.shown.nodeid or failure.shown.check
+    if failure.others:
+        more = len(failure.others)
+        test += f" (+{more} more failing exchange{'s' * (more != 1)}: see the JSON or HTML report)"
+    lines += _row("test", test)
+    if failure.same_as:
+        lines += _row("exchange", f"the same request and answer as {failure.same_as} above")
+        return lines
+    for label, value in failure.request:
+        lines += _row(label, value)
+    if failure.response:
+        lines += _row("response", failure.response)
+    if failure.body:
+        body = failure.body.splitlines()
+        if len(body) > MAX_BODY_LINES:
+            body = [*body[:MAX_BODY_LINES], f"… {len(body) - MAX_BODY_LINES} more lines in the JSON report"]
+        lines += _row("body", "\n".join(body))
+    for note in failure.notes:
+        lines += _row("note", note)
+    if failure.saved:
+        lines += _row("saved", ", ".join(failure.saved))
+    if failure.curl:
+        lines.append((f"  {failure.curl}", {}))
     return lines
 
 

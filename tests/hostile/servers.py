@@ -391,7 +391,8 @@ def key_echo(conn: Connection) -> None:
     if request is None:
         return
     key = request.key
-    body = error_envelope(400, "MISSING_PARAMETERS", f"bad request for key {urllib.parse.quote(key, safe='')}")
+    quoted = urllib.parse.quote(key, safe="")
+    body = error_envelope(400, "MISSING_PARAMETERS", f"bad request for key {quoted}")
     echoed = base64.b64encode(f"key={key}".encode()).decode()  # the key inside a longer text
     conn.send(answer(body, status="400 Bad Request", X_Debug_Key=echoed))
 

@@ -10,7 +10,9 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
+from conformance.reports.latency import Timing, latency_metrics
 from conformance.reports.model import CheckResult, RunReport, Sample, aggregate
 from conformance.spec import catalogue
 from conformance.verdicts import Verdict
@@ -46,7 +48,9 @@ def result(
     )
 
 
-def failing(clause: str, received: str = "HTTP 500", *, key: str = "***", **kw: Any) -> CheckResult:
+def failing(
+    clause: str, received: str = "HTTP 500", *, key: str = "***", image: str = "", **kw: Any
+) -> CheckResult:
     """A failing check with a Violation-like message and evidence holding a curl command."""
     level = kw.pop("level", "") or catalogue()[clause].level.value
     title = catalogue()[clause].title
@@ -58,10 +62,11 @@ def failing(clause: str, received: str = "HTTP 500", *, key: str = "***", **kw: 
         message=violation_message(clause, level, title, received, curl),
         evidence={
             "request": {"method": "POST", "headers": {"ailabapi-api-key": key}},
-            "response": {"status": 500, "body": {"error_code": 500}},
+            "response": {"status": 500, "body": {"error_code": 500, "request_id": f"req-{clause}"}},
             "curl": curl,
-            "artefacts": [],
+            "artefacts": list(kw.get("videos", [])),
             "notes": [],
+            "image": image,
         },
         **kw,
     )
@@ -110,6 +115,22 @@ def write_video(path: Path, *, frames: int = 12, size: int = 64) -> Path:
     return path
 
 
+def write_photo(
+    path: Path, *, size: tuple[int, int] = (200, 260), color: tuple[int, int, int] = (200, 120, 40)
+) -> Path:
+    """A real image file (the format from the suffix: .jpg, .png, .bmp) with a bright square."""
+    image = Image.new("RGB", size, color)
+    image.paste((250, 250, 250), (size[0] // 4, size[1] // 4, size[0] // 2, size[1] // 2))
+    image.save(path)
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A small real JPEG: the input a success sample was made of."""
+    return write_photo(tmp_path / "input.jpg")
+
+
 @pytest.fixture
 def video(tmp_path: Path) -> Path:
     """A small real MP4 file."""
@@ -117,14 +138,25 @@ def video(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def broken_report(tmp_path: Path, video: Path) -> RunReport:
-    """Three MUST failures, one SHOULD failure, a failed video and a success sample."""
+def broken_report(tmp_path: Path, video: Path, photo: Path) -> RunReport:
+    """Three MUST failures, one SHOULD failure (a failed video made of ``photo``), a success
+    sample (``video`` made of ``photo``) and the latency of a few exchanges."""
     failed_video = write_video(tmp_path / "failed-LP-VID-1.mp4", frames=6)
     broken = {"LP-ENV-3", "LP-OK-2", "LP-ERR-3"}
     results = [r for r in all_passing() if r.clause not in broken | {"LP-VID-3"}]
     results += [failing(clause) for clause in sorted(broken)]
-    results.append(failing("LP-VID-3", "duration 40 s", videos=[str(failed_video)]))
-    return build(results, samples=[Sample(str(video), "type 0, astronaut.png")])
+    results.append(failing("LP-VID-3", "duration 40 s", videos=[str(failed_video)], image=str(photo)))
+    sample = Sample(str(video), "JPEG 200×260, type 0 (avatar)", str(photo), "JPEG", "0")
+    return build(results, samples=[sample], metrics=latency_metrics(TIMINGS))
+
+
+# Exchanges of a run: successes, client errors, one 500 and LP-OPS-2's concurrent requests.
+TIMINGS = [
+    *(Timing(1000.0 + i, 300.0 + 40 * i, 200) for i in range(6)),
+    *(Timing(1010.0 + i / 2, 3.0 + i, 400) for i in range(10)),
+    Timing(1016.0, 12.0, 500),
+    *(Timing(1020.0, 500.0 + 90 * i, 200, concurrent=True) for i in range(8)),
+]
 
 
 Builder = Callable[..., RunReport]

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
-import av.error
 from PIL import Image, UnidentifiedImageError
 
 THUMB_HEIGHT = 96  # px: the height of every picture of a strip (a sample fits half the page)
@@ -25,7 +23,14 @@ MAX_PIXELS = 4096 * 4096  # per frame or image; LP-VID-5 and LP-REQ-6 stay far b
 MAX_FRAMES = 1800  # decoded frames at most (60 s at 30 fps)
 MAX_DECODE_SECONDS = 10.0  # wall clock for one strip
 JPEG_QUALITY = 80
-_ERRORS = (av.error.FFmpegError, OSError, ValueError, EOFError, RuntimeError, IndexError, MemoryError)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    """What a bad file may raise. PyAV loads here, not at import: ``livephoto-conformance --help``
+    imports the reports package and must stay fast."""
+    import av.error
+
+    return (av.error.FFmpegError, OSError, ValueError, EOFError, RuntimeError, IndexError, MemoryError)
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,9 @@ def image_thumbnail(path: str, *, height: int = THUMB_HEIGHT) -> Picture | str:
             small = image.convert("RGB")
             small.thumbnail(size)
             return Picture(_data_uri(small), "input", small.width, small.height)
-    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, *_ERRORS) as error:
+    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError) as error:
+        return f"not an image Pillow opens: {error}"
+    except _errors() as error:
         return f"not an image Pillow opens: {error}"
 
 
@@ -108,9 +115,11 @@ def frame_strip(path: str, *, height: int = THUMB_HEIGHT) -> Strip:
     note = _size_note(file)
     if note:
         return Strip(note=note)
+    import av
+
     try:
         container = av.open(str(file), mode="r")
-    except _ERRORS as error:
+    except _errors() as error:
         return Strip(note=f"not a video FFmpeg opens: {error}")
     with container:
         if not container.streams.video:
@@ -126,6 +135,8 @@ def _middle_target(container: Any, stream: Any) -> tuple[int | None, float | Non
     if stream.duration is not None and stream.time_base is not None:
         return None, float(stream.duration * stream.time_base) / 2
     if container.duration is not None:
+        import av
+
         return None, container.duration / av.time_base / 2
     return None, None
 
@@ -156,7 +167,7 @@ def _pick(container: Any, stream: Any, height: int) -> Strip:
             if index >= MAX_FRAMES or time.monotonic() > deadline:
                 note = f"stopped after {index} frames: the last one shown is not the video's last"
                 break
-    except _ERRORS as error:
+    except _errors() as error:
         note = f"decoding failed after {index} frames: {error}"
     if last is not None and index > 1 and middle_at != index - 1:
         pictures.append(_frame_picture(last, _label("last", last), height))

@@ -92,8 +92,11 @@ class MutantRun:
         )
 
 
-def suite_command(mutant: Mutant, url: str, report: Path, *, max_examples: int = 3) -> list[str]:
-    """The pytest command line of a suite run against a server with the mutant."""
+def suite_command(
+    mutant: Mutant, url: str, report: Path, *, max_examples: int = 3, seed: int | None = None
+) -> list[str]:
+    """The pytest command line of a suite run against a server with the mutant (``seed``: the
+    Hypothesis seed, random when None)."""
     command = [
         sys.executable,
         "-m",
@@ -116,11 +119,20 @@ def suite_command(mutant: Mutant, url: str, report: Path, *, max_examples: int =
     ]
     for state in FAULT_STATES:
         command += ["--fault-header", f"{state}={FAULT_HEADER}: {state}"]
+    if seed is not None:
+        command += [f"--hypothesis-seed={seed}"]
     # a later --max-examples in the selection wins (argparse keeps the last value)
     return command + mutant.suite_args()
 
 
-def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -> MutantRun:
+def run_mutant(
+    mutant: Mutant,
+    workdir: Path,
+    *,
+    timeout: float = RUN_TIMEOUT,
+    max_examples: int = 3,
+    seed: int | None = None,
+) -> MutantRun:
     """Start the reference server with the mutant, run the suite against it, read the JSON report."""
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / f"{mutant.name}.json"
@@ -133,7 +145,7 @@ def run_mutant(mutant: Mutant, workdir: Path, *, timeout: float = RUN_TIMEOUT) -
     with server:
         try:
             done = subprocess.run(
-                suite_command(mutant, server.url, report),
+                suite_command(mutant, server.url, report, max_examples=max_examples, seed=seed),
                 cwd=workdir,
                 capture_output=True,
                 text=True,

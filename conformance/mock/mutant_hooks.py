@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 
 from conformance.contract import Edition
 from conformance.mock.envelope import Outcome, error, status_of
-from conformance.mock.images import MAX_SIDE, ImageRejected, header_size, sniff
+from conformance.mock.images import MAX_SIDE, MIN_SIDE, ImageRejected, header_size, sniff
 from conformance.mock.upload import Upload
 
 Pixels = NDArray[np.uint8]
@@ -394,6 +394,20 @@ def lenient_type(upload: Upload, ctx: Ctx) -> Upload:
     return upload
 
 
+def float_type(upload: Upload, ctx: Ctx) -> Upload:
+    """``type`` parsed with float(): "1.0", "1e0", "0.0", " 1" are taken as 0 or 1 (LP-REQ-5 says
+    invalid)."""
+    value = upload.type_value
+    if value is not None and value not in ("0", "1"):
+        try:
+            number = float(value)
+        except ValueError:
+            return upload
+        if number in (0.0, 1.0):
+            upload.type_value = str(int(number))
+    return upload
+
+
 def no_image_is_fine(upload: Upload, ctx: Ctx) -> Upload | Outcome:
     """A missing image_target answered with a (placeholder) success (LP-REQ-4)."""
     if upload.image is None:
@@ -439,12 +453,25 @@ def decode_gif_and_webp(data: bytes, loader: Loader) -> Pixels:
     return loader(data)
 
 
+JPEG_EOI = b"\xff\xd9"  # the marker that ends every JPEG
+
+
+def repairs_jpeg_end(data: bytes, loader: Loader) -> Pixels:
+    """A lenient decoder: a JPEG cut short (no EOI marker: an interrupted upload) gets the marker
+    appended and is decoded, the missing rows filled in (LP-ERR-7 says corrupt)."""
+    if sniff(data) == "jpeg" and not data.endswith(JPEG_EOI):
+        return loader(data + JPEG_EOI)
+    return loader(data)
+
+
 def accepts_side(limit: int) -> Any:
-    """A load hook decoding images with a side in 4096..``limit`` (off by one: LP-ERR-9 refuses them)."""
+    """A load hook decoding images with a side in 4096..``limit`` (off by one: LP-ERR-9 refuses them);
+    an image too small on its other side is left to the reference (as the off-by-one server would)."""
 
     def load(data: bytes, loader: Loader) -> Pixels:
         fmt = sniff(data)
-        if fmt is not None and MAX_SIDE < max(header_size(data, fmt)) <= limit:
+        size = header_size(data, fmt) if fmt is not None else (0, 0)
+        if MAX_SIDE < max(size) <= limit and min(size) >= MIN_SIDE:
             with Image.open(io.BytesIO(data)) as image:
                 return np.asarray(image.convert("RGB"), dtype=np.uint8)
         return loader(data)

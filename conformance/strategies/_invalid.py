@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import time
 from functools import cache
 
 import numpy as np
@@ -13,14 +14,27 @@ from PIL import Image
 from conformance.exchange import ImageInfo
 from conformance.strategies._encode import corpus_image, encode_png, flat_png, pad_jpeg, pad_png
 from conformance.strategies._samples import MAX_IMAGE_BYTES, MAX_SIDE, MIME, InvalidImage, kib
-from conformance.strategies._valid import face_photo, image_with_side
+from conformance.strategies._valid import face_photo, image_with_size
 
 TOO_HIGH = MAX_SIDE + 1  # LP-ERR-9: 4096 on a side is rejected
+FIXED_DATE = time.gmtime(0)  # the date written into files that record one (PDF)
 FACELESS_CORPUS = ("chelsea.png", "coffee.png", "rocket.jpg", "camera.png")  # PROVENANCE.md
 FACELESS_SCALES = (0.25, 0.5, 1.0)
 IMAGE_NAMES = ("photo.jpg", "image.png", "picture.bmp", "selfie.JPG", "upload.jpeg")
 BOMB_SIZES = ((20000, 20000), (TOO_HIGH, TOO_HIGH), (65535, 16), (TOO_HIGH, 1), (1, TOO_HIGH), (30000, 64))
-CORRUPTIONS = ("truncated", "garbled-body", "bad-header")
+# LP-ERR-7: how a supported file is broken. "truncated" cuts inside the pixel data at a fraction,
+# "truncated-end" drops the last bytes (an interrupted upload: a JPEG without its EOI marker, a PNG
+# without IEND), "truncated-header" cuts inside the header.
+# LP-ERR-6: the SPEC's list of unsupported formats ("random" = random bytes with an image file name).
+UNSUPPORTED_KINDS = ("GIF", "TIFF", "WebP", "ICO", "PDF", "SVG", "HEIC", "text", "random")
+EMPTY_CONTENT_TYPES = (None, "image/jpeg", "image/png", "application/octet-stream")  # LP-ERR-4
+OVERSIZED_KINDS = ("PNG", "JPEG", "BMP")  # LP-ERR-8: padded PNG/JPEG, a big BMP
+OVERSIZED_EXTRAS = (1, 1024, 512 * 1024, MAX_IMAGE_BYTES)  # LP-ERR-8: bytes over 5 MiB
+HUGE_LONG_SIDES = (TOO_HIGH, 5000, 8192)  # LP-ERR-9: real flat images with a side ≥ 4096
+HUGE_SHORT_SIDES = (16, 64, 256)
+CORRUPTIONS = ("truncated", "truncated-end", "truncated-header", "garbled-body", "bad-header")
+END_CUTS = (2, 12, 16, 256)  # bytes dropped by "truncated-end": 2 = a JPEG's EOI, 12 = a PNG's IEND
+MAX_END_CUT = 512  # generated "truncated-end" cuts are 1 to this many bytes
 
 
 def _invalid(
@@ -84,7 +98,9 @@ def _unsupported(kind: str) -> tuple[bytes, str, tuple[int, int]]:
     photo = Image.open(io.BytesIO(face_photo(format="PNG", side=128).data)).convert("RGB")
     pillow_formats = {"GIF": "GIF", "TIFF": "TIFF", "WebP": "WEBP", "ICO": "ICO", "PDF": "PDF"}
     if kind in pillow_formats:
-        return _save(photo, pillow_formats[kind]), kind, photo.size
+        # A PDF records when it was made: a fixed date keeps the file the same in every run.
+        dated = {"creationDate": FIXED_DATE, "modDate": FIXED_DATE} if kind == "PDF" else {}
+        return _save(photo, pillow_formats[kind], **dated), kind, photo.size
     if kind == "SVG":
         svg = '<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128"><circle r="40"/></svg>'
         return svg.encode(), kind, (128, 128)
@@ -97,30 +113,45 @@ def _unsupported(kind: str) -> tuple[bytes, str, tuple[int, int]]:
     raise ValueError(kind)
 
 
+def _unsupported_image(kind: str, name: str, noise: bytes) -> InvalidImage:
+    if kind == "random":
+        # A leading 0x00 byte keeps random bytes from starting like any image signature.
+        data, size = b"\x00" + noise, (0, 0)
+    else:
+        data, _, size = _unsupported(kind)
+    return _invalid(data, kind, size, name, "unsupported format", "LP-ERR-6", "unsupported-format")
+
+
 def unsupported_images() -> st.SearchStrategy[InvalidImage]:
     """Files in a format other than JPEG/PNG/BMP with image-like names (LP-ERR-6 → 415)."""
-
-    def build(kind: str, name: str, noise: bytes) -> InvalidImage:
-        if kind == "random":
-            # A leading 0x00 byte keeps random bytes from starting like any image signature.
-            data, size = b"\x00" + noise, (0, 0)
-        else:
-            data, _, size = _unsupported(kind)
-        return _invalid(data, kind, size, name, "unsupported format", "LP-ERR-6", "unsupported-format")
-
-    kinds = ("GIF", "TIFF", "WebP", "ICO", "PDF", "SVG", "HEIC", "text", "random")
     return st.builds(
-        build, st.sampled_from(kinds), st.sampled_from(IMAGE_NAMES), st.binary(min_size=1, max_size=256)
+        _unsupported_image,
+        st.sampled_from(UNSUPPORTED_KINDS),
+        st.sampled_from(IMAGE_NAMES),
+        st.binary(min_size=1, max_size=256),
     )
 
 
-def _corrupt(fmt: str, how: str, fraction: int) -> InvalidImage:
+def _corrupt(fmt: str, how: str, amount: int) -> InvalidImage:
+    """``amount``: the % of the pixel data kept ("truncated"), the bytes dropped at the end
+    ("truncated-end"), the extra size of the BMP's declared length ("garbled-body")."""
     base = face_photo(format=fmt, side=128)
     data = base.data
+    what = f"{how.replace('-', ' ')} {fmt}"
     if how == "truncated":
-        # Keep the header and cut inside the pixel data (fraction % of the remainder).
+        # Keep the header and cut inside the pixel data (amount % of the remainder).
         head = data.index(b"\xff\xda") + 12 if fmt == "JPEG" else {"PNG": 8 + 25 + 20, "BMP": 54}[fmt]
-        data = data[: head + (len(data) - head) * fraction // 100]
+        data = data[: head + (len(data) - head) * amount // 100]
+        what = f"{fmt} truncated at {amount} % of its pixel data"
+    elif how == "truncated-end":
+        data = data[:-amount]
+        what = f"{fmt} missing its last {amount} bytes"
+    elif how == "truncated-header":
+        if fmt == "JPEG":
+            data = data[: data.index(b"\xff\xc0") + 6]  # inside the frame header: no dimensions
+        else:
+            data = data[: {"PNG": 8 + 8 + 6, "BMP": 14 + 16}[fmt]]  # inside IHDR / the DIB header
+        what = f"{fmt} cut inside its header ({len(data)} bytes)"
     elif how == "garbled-body":
         if fmt == "JPEG":
             # Huffman code counts summing past 256 are fatal to libjpeg ("Bogus Huffman table").
@@ -130,9 +161,7 @@ def _corrupt(fmt: str, how: str, fraction: int) -> InvalidImage:
             idat = data.index(b"IDAT")
             data = data[: idat + 4] + bytes(b ^ 0x5A for b in data[idat + 4 : idat + 40]) + data[idat + 40 :]
         else:
-            data = (
-                data[:10] + struct.pack("<I", len(data) + fraction * 1000) + data[14:]
-            )  # pixels past the end
+            data = data[:10] + struct.pack("<I", len(data) + amount * 1000) + data[14:]  # pixels past the end
     else:  # bad-header: the signature survives, the header does not
         if fmt == "JPEG":
             sof = data.index(b"\xff\xc0")
@@ -141,7 +170,6 @@ def _corrupt(fmt: str, how: str, fraction: int) -> InvalidImage:
             data = data[:16] + b"\x00\x00\x00\x00" + data[20:]  # width 0, CRC now wrong
         else:
             data = data[:14] + struct.pack("<I", 7) + data[18:]  # an impossible DIB header size
-    what = f"{how.replace('-', ' ')} {fmt}"
     return _invalid(
         data,
         fmt,
@@ -155,21 +183,25 @@ def _corrupt(fmt: str, how: str, fraction: int) -> InvalidImage:
 
 
 def corrupt_images() -> st.SearchStrategy[InvalidImage]:
-    """Truncated or corrupt JPEG/PNG/BMP files that no decoder can load (LP-ERR-7)."""
-    return st.builds(
-        _corrupt, st.sampled_from(("JPEG", "PNG", "BMP")), st.sampled_from(CORRUPTIONS), st.integers(10, 90)
+    """Truncated or corrupt JPEG/PNG/BMP files that a strict decoder refuses (LP-ERR-7): cut in the
+    pixel data, at the end (a few bytes short) or in the header; garbled data; a broken header."""
+    formats = st.sampled_from(("JPEG", "PNG", "BMP"))
+    return st.one_of(
+        st.builds(_corrupt, formats, st.just("truncated-end"), st.integers(1, MAX_END_CUT)),
+        st.builds(_corrupt, formats, st.sampled_from(_BY_FRACTION), st.integers(10, 90)),
     )
+
+
+_BY_FRACTION = tuple(how for how in CORRUPTIONS if how != "truncated-end")
+
+
+def _empty(name: str, content_type: str | None) -> InvalidImage:
+    return _invalid(b"", "empty", (0, 0), name, "zero bytes", "LP-ERR-4", "empty", content_type=content_type)
 
 
 def empty_images() -> st.SearchStrategy[InvalidImage]:
     """A zero-byte file named like an image (LP-ERR-4 → 400 PARAMETERS_CANNOT_EMPTY)."""
-    return st.builds(
-        lambda name, ctype: _invalid(
-            b"", "empty", (0, 0), name, "zero bytes", "LP-ERR-4", "empty", content_type=ctype
-        ),
-        st.sampled_from(IMAGE_NAMES),
-        st.sampled_from((None, "image/jpeg", "image/png", "application/octet-stream")),
-    )
+    return st.builds(_empty, st.sampled_from(IMAGE_NAMES), st.sampled_from(EMPTY_CONTENT_TYPES))
 
 
 @cache
@@ -208,11 +240,7 @@ def _oversized(kind: str, extra: int) -> InvalidImage:
 
 def oversized_images() -> st.SearchStrategy[InvalidImage]:
     """Valid face photos just over 5 MiB, up to twice that (LP-ERR-8 → 413 FILE_SIZE_EXCEEDS_LIMIT)."""
-    return st.builds(
-        _oversized,
-        st.sampled_from(("PNG", "JPEG", "BMP")),
-        st.sampled_from((1, 1024, 512 * 1024, MAX_IMAGE_BYTES)),
-    )
+    return st.builds(_oversized, st.sampled_from(OVERSIZED_KINDS), st.sampled_from(OVERSIZED_EXTRAS))
 
 
 @cache
@@ -258,16 +286,18 @@ def _real_huge(fmt: str, long_side: int, short_side: int, tall: bool) -> Invalid
 
 
 def huge_resolution_images() -> st.SearchStrategy[InvalidImage]:
-    """Images with a side ≥ 4096: tiny bombs, real flat images and a face photo (LP-ERR-9)."""
+    """Images with a side ≥ 4096: tiny bombs, real flat images, and face photos 4096 px wide, high
+    or both, so each side's limit is probed alone (LP-ERR-9)."""
     bombs = st.sampled_from(BOMB_SIZES).map(lambda size: decompression_bomb(*size))
     real = st.builds(
         _real_huge,
         st.sampled_from(("PNG", "JPEG", "BMP")),
-        st.sampled_from((TOO_HIGH, 5000, 8192)),
-        st.sampled_from((16, 64, 256)),
+        st.sampled_from(HUGE_LONG_SIDES),
+        st.sampled_from(HUGE_SHORT_SIDES),
         st.booleans(),
     )
-    return st.one_of(real, bombs, st.just(TOO_HIGH).map(lambda side: image_with_side(side, format="JPEG")))
+    faces = st.sampled_from(((TOO_HIGH, TOO_HIGH), (TOO_HIGH, 768), (768, TOO_HIGH)))
+    return st.one_of(real, bombs, faces.map(lambda size: image_with_size(*size, format="JPEG")))
 
 
 def invalid_images() -> st.SearchStrategy[InvalidImage]:

@@ -44,6 +44,18 @@ EXTENSIONS = {
 STEMS = ("photo", "IMG_0001", "portrait", "selfie-2024")
 SIZE_TIERS = ("small", "small", "small", "medium", "large", "limit")  # sampled: small half the time
 PNG_MODES = ("RGB", "RGBA", "P", "L", "RGB;16", "RGBA;16")
+# The encodings each format is varied over (quality aside): every value of every axis is sent in
+# every run (conformance.strategies.covering). JPEG EXIF orientations 1 and 2 keep the face upright.
+VARIANT_AXES: dict[str, dict[str, tuple[Any, ...]]] = {
+    "JPEG": {"progressive": (False, True), "orientation": (None, 1, 2)},
+    "PNG": {"mode": PNG_MODES, "interlace": (False, True)},
+    "BMP": {"bits": (24, 32)},
+}
+DEFAULT_VARIANTS: dict[str, dict[str, Any]] = {
+    "JPEG": {"quality": 90, "progressive": False},
+    "PNG": {"mode": "RGB", "interlace": False},
+    "BMP": {"bits": 24},
+}
 _BYTES_PER_PIXEL = {"BMP": 4, "PNG": 8, "JPEG": 0}  # worst case of the format's variants; 0 = no cap
 
 
@@ -145,17 +157,10 @@ def _variant_text(fmt: str, variant: dict[str, Any]) -> str:
 
 
 def _variants(fmt: str) -> st.SearchStrategy[dict[str, Any]]:
+    axes: dict[str, st.SearchStrategy[Any]] = {k: st.sampled_from(v) for k, v in VARIANT_AXES[fmt].items()}
     if fmt == "JPEG":
-        return st.fixed_dictionaries(
-            {
-                "quality": st.integers(60, 95),
-                "progressive": st.booleans(),
-                "orientation": st.sampled_from([None, 1, 2]),
-            }
-        )
-    if fmt == "BMP":
-        return st.fixed_dictionaries({"bits": st.sampled_from([24, 32])})
-    return st.fixed_dictionaries({"mode": st.sampled_from(PNG_MODES), "interlace": st.booleans()})
+        axes["quality"] = st.integers(60, 95)
+    return st.fixed_dictionaries(axes)
 
 
 def _budget_side(fmt: str, max_bytes: int, max_side: int) -> int:
@@ -272,20 +277,35 @@ def valid_images(
 @cache
 def face_photo(*, format: str = "JPEG", side: int = 512, framing: str = "portrait") -> ImageSample:
     """One fixed valid face photo with long side ``side`` (LP-REQ-6); cached."""
-    _check_args((format,), MIN_SIDE, max(side, SMALLEST_FACE_FRAME), (framing,), MAX_IMAGE_BYTES)
+    ext = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}.get(format, "")
+    return variant_photo(format, (), side=side, framing=framing, filename="face" + ext)
+
+
+@cache
+def variant_photo(
+    fmt: str,
+    variant: tuple[tuple[str, Any], ...],
+    *,
+    side: int = 256,
+    framing: str = "portrait",
+    filename: str = "face",
+) -> ImageSample:
+    """A fixed valid face photo in one encoding of ``VARIANT_AXES`` (given as sorted items, so it
+    can be cached), long side ``side``; what the covering set sends (LP-REQ-6)."""
+    _check_args((fmt,), MIN_SIDE, max(side, SMALLEST_FACE_FRAME), (framing,), MAX_IMAGE_BYTES)
     if side < SMALLEST_FACE_FRAME:
         raise ValueError(f"side={side} must be ≥ {SMALLEST_FACE_FRAME} for the face to stay detectable")
+    unknown = {name for name, _ in variant} - set(VARIANT_AXES[fmt])
+    if unknown:
+        raise ValueError(f"variant={variant!r}: {sorted(unknown)} are not {fmt} axes ({VARIANT_AXES[fmt]})")
     pad = 1.0 if framing == "full-body" else 0.0
     margin = 40 if pad else 60
     while _scene_size(_Scene(margin, pad, 0, False, 0, 0))[1] > _max_scene_long(side) and margin > 15:
         margin -= 5
     if framing == "full-body" and _scene_size(_Scene(margin, pad, 0, False, 0, 0))[1] > _max_scene_long(side):
         raise ValueError(f"side={side} is too small for a full-body frame with a detectable face")
-    variant = {"JPEG": {"quality": 90, "progressive": False}, "BMP": {"bits": 24}}.get(
-        format, {"mode": "RGB", "interlace": False}
-    )
-    ext = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}[format]
-    return _build(_Scene(margin, pad, 200, False, 0, 0), side, format, variant, "face" + ext, framing)
+    chosen = {**DEFAULT_VARIANTS[fmt], **dict(variant)}
+    return _build(_Scene(margin, pad, 200, False, 0, 0), side, fmt, chosen, filename, framing)
 
 
 def image_of_exact_size(size: int = MAX_IMAGE_BYTES, *, format: str = "PNG") -> ImageSample:
@@ -310,35 +330,49 @@ def image_of_exact_size(size: int = MAX_IMAGE_BYTES, *, format: str = "PNG") -> 
 @cache
 def image_with_side(side: int, *, format: str = "PNG") -> ImageSample:
     """A face photo ``side``×``side`` (flat background): valid up to 4095, LP-ERR-9 from 4096."""
+    return image_with_size(side, side, format=format)
+
+
+@cache
+def image_with_size(width: int, height: int, *, format: str = "PNG") -> ImageSample:
+    """A face photo ``width``×``height`` on a flat background: valid while both sides are ≤ 4095,
+    an LP-ERR-9 ``InvalidImage`` when either is ≥ 4096 (so each side's limit can be probed alone).
+    """
     if format not in FORMATS:
         raise ValueError(f"format={format!r} must be one of {FORMATS}")
-    if not SMALLEST_FACE_FRAME <= side <= 3 * MAX_SIDE:
-        raise ValueError(f"side={side} must be between {SMALLEST_FACE_FRAME} and {3 * MAX_SIDE}")
-    if side <= DETECT_MAX_SIDE:
-        photo = _render_scene(_Scene(60, 0.0, 0, False, 0, 0)).resize((side, side), Image.Resampling.BILINEAR)
-        canvas = photo
+    long_side, short_side = max(width, height), min(width, height)
+    if short_side < SMALLEST_FACE_FRAME or long_side > 3 * MAX_SIDE:
+        raise ValueError(f"{width}×{height}: both sides must be ≥ {SMALLEST_FACE_FRAME} and ≤ {3 * MAX_SIDE}")
+    if width == height and long_side <= DETECT_MAX_SIDE:
+        canvas = _render_scene(_Scene(60, 0.0, 0, False, 0, 0)).resize(
+            (width, height), Image.Resampling.BILINEAR
+        )
     else:
-        face_px = 1.3 * FACE_MIN_PX * side / DETECT_MAX_SIDE
+        # The detector sees the image scaled to DETECT_MAX_SIDE: the face must stay FACE_MIN_PX there.
+        face_px = 1.3 * FACE_MIN_PX * max(long_side, DETECT_MAX_SIDE) / DETECT_MAX_SIDE
         crop = _render_scene(_Scene(30, 0.0, 0, False, 0, 0))
         k = face_px / FACE_BOX[2]
         crop = crop.resize((round(crop.width * k), round(crop.height * k)), Image.Resampling.BILINEAR)
-        canvas = Image.new("RGB", (side, side), (128, 128, 128))
-        canvas.paste(crop, ((side - crop.width) // 2, (side - crop.height) // 2))
-    variant = {"JPEG": {"quality": 85, "progressive": False}, "BMP": {"bits": 24}}.get(
-        format, {"mode": "RGB", "interlace": False}
-    )
+        if max(crop.size) > short_side:
+            raise ValueError(
+                f"{width}×{height}: the short side cannot hold a detectable face ({crop.width} px)"
+            )
+        canvas = Image.new("RGB", (width, height), (128, 128, 128))
+        canvas.paste(crop, ((width - crop.width) // 2, (height - crop.height) // 2))
+    variant = {**DEFAULT_VARIANTS[format], "quality": 85}
     ext = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}[format]
-    sample = _finish(
-        canvas, format, {**variant, "max_bytes": 1 << 40}, f"side-{side}{ext}", "face on a flat background"
-    )
-    if side <= MAX_SIDE:
+    name = f"side-{width}{ext}" if width == height else f"size-{width}x{height}{ext}"
+    sample = _finish(canvas, format, {**variant, "max_bytes": 1 << 40}, name, "face on a flat background")
+    if long_side <= MAX_SIDE:
         return sample
+    which = "width" if width > MAX_SIDE else "height"
+    which = "side" if width == height else which
     return InvalidImage(
         sample.data,
         sample.filename,
         sample.content_type,
         sample.info,
-        sample.description + f" (side {side} ≥ 4096)",
+        sample.description + f" ({which} {long_side} ≥ 4096)",
         clause="LP-ERR-9",
         family="too-high-resolution",
     )

@@ -8,8 +8,48 @@ from conformance.exchange import KEY_HEADER, Key
 
 VALID_TYPES = ("0", "1")  # LP-REQ-5 [decided]: exactly these strings
 # LP-REQ-5 [decided]: whitespace, signs, leading zeros, decimals, booleans and others are invalid.
-NAMED_INVALID_TYPES = ("2", "-1", "01", " 1", "1 ", "1.0", "true", "", "+1", "0x1", "１", "one", "null")
+# Every one is sent in every run (conformance.strategies.covering). Most are what a lenient parser
+# turns into 0 or 1: int() strips whitespace and takes signs, leading zeros, "_" and Unicode digits
+# ("+0", " 0", "00", "0_1", "١"); float() also takes decimals and exponents ("0.0", "1e0", "1.").
+NAMED_INVALID_TYPES = (
+    "2",
+    "-1",
+    "01",
+    " 1",
+    "1 ",
+    "1.0",
+    "true",
+    "",
+    "+1",
+    "0x1",
+    "１",
+    "one",
+    "null",
+    "+0",
+    "-0",
+    " 0",
+    "0 ",
+    "\t1",
+    "1\n",
+    "00",
+    "0_1",
+    "0.0",
+    "1.",
+    "1e0",
+    "١",
+    "False",
+)
 LONG_TYPE = 1000  # characters of the longest generated invalid value
+# The generated kinds beyond the named values, at their longest (LP-REQ-5: any other value).
+LONG_INVALID_TYPES = ("1" * LONG_TYPE, "ü" * LONG_TYPE)
+# Spellings of the key header sent in every run (LP-REQ-3: any casing); more are generated.
+NAMED_KEY_CASINGS = (
+    KEY_HEADER,
+    KEY_HEADER.upper(),
+    "Ailabapi-Api-Key",
+    "ailabapi-API-key",
+    "aIlAbApI-aPi-KeY",
+)
 
 __all__ = ["invalid_type_values", "key_header_casings", "key_variants", "valid_type_values"]
 

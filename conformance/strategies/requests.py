@@ -43,6 +43,17 @@ PART_CONTENT_TYPES = ("exact", "absent", "generic")  # LP-REQ-2: with or without
 MISMATCHED_TYPES = {"image/jpeg": "image/png", "image/png": "image/bmp", "image/bmp": "image/jpeg"}
 UNKNOWN_FIELDS = ("comment", "client_version", "x_extra", "callback")  # LP-REQ-7
 UNKNOWN_HEADERS = (("X-Conformance-Probe", "1"), ("Accept", "application/json"), ("X-Trace", "abc"))
+# LP-REQ-2 "any boundary": one character, a browser's, every punctuation RFC 2046 allows, 70 characters.
+NAMED_BOUNDARIES = (
+    "x",
+    "----WebKitFormBoundary7MA4YWxkTrZu0gW",
+    "'+_-.conformance.-_+'",
+    "b" + "0123456789" * 6 + "abcdefghi",
+)
+PART_ORDERS = ("image first", "type first")  # LP-REQ-2: parts in any order
+MISSING_IMAGE_VARIANTS = ("type only", "file under another name", "unknown field only")  # LP-ERR-3
+TEXT_IMAGE_VALUES = ("photo.jpg", "", "data:image/png;base64,iVBORw0KGgo=")  # LP-ERR-4: a text field
+NON_MULTIPART = ("json", "urlencoded")  # LP-ERR-11: wrong content types
 
 __all__ = [
     "corrupt_image_requests",
@@ -124,7 +135,7 @@ def request_for(
         image.description,
         f"type={type_value!r}" if type_value is not None else "type absent",
         f"parts {order}",
-        f"boundary {boundary!r}" if boundary else "httpx boundary",
+        f"boundary {boundary!r}" if boundary else "default boundary",
         f"part Content-Type {ctype or 'absent'}",
     ]
     if key is not Key.VALID:
@@ -161,8 +172,12 @@ def request_for(
 
 
 def boundaries() -> st.SearchStrategy[str | None]:
-    """None (httpx's own boundary) or any RFC 2046 boundary (LP-REQ-2: any boundary)."""
-    return st.none() | st.text(alphabet=BOUNDARY_CHARS, min_size=1, max_size=70)
+    """None (the client derives one from the parts), a named or any RFC 2046 boundary (LP-REQ-2)."""
+    return (
+        st.none()
+        | st.sampled_from(NAMED_BOUNDARIES)
+        | st.text(alphabet=BOUNDARY_CHARS, min_size=1, max_size=70)
+    )
 
 
 @st.composite
@@ -186,7 +201,7 @@ def _valid_request(
         image,
         type_value=draw(st.sampled_from(types)),
         key_header=draw(key_header_casings()),
-        image_first=draw(st.booleans()),
+        image_first=draw(st.sampled_from(PART_ORDERS)) == PART_ORDERS[0],
         boundary=draw(boundaries()),
         part_content_type=draw(st.sampled_from(PART_CONTENT_TYPES)),
         extra_fields=extra_fields,
@@ -256,29 +271,24 @@ def _without_image(image: ImageSample, variant: str, type_value: str | None) -> 
 def missing_image_requests() -> st.SearchStrategy[ApiRequest]:
     """Multipart requests without an ``image_target`` part (LP-ERR-3 → 400 MISSING_PARAMETERS)."""
     return st.builds(
-        _without_image,
-        _small_faces(),
-        st.sampled_from(("type only", "file under another name", "unknown field only")),
-        valid_type_values(),
+        _without_image, _small_faces(), st.sampled_from(MISSING_IMAGE_VARIANTS), valid_type_values()
+    )
+
+
+def _as_text(value: str, type_value: str | None) -> ApiRequest:
+    parts = [Part(IMAGE_FIELD, value.encode())]
+    parts += [Part(TYPE_FIELD, type_value.encode())] if type_value is not None else []
+    return ApiRequest(
+        description=f"{IMAGE_FIELD} sent as a text field {value[:20]!r}, type={type_value!r}",
+        parts=tuple(parts),
+        expect_clause="LP-ERR-4",
+        labels=("LP-ERR-4",),
     )
 
 
 def text_field_image_requests() -> st.SearchStrategy[ApiRequest]:
     """``image_target`` as a plain text field or an empty file (LP-ERR-4)."""
-
-    def as_text(value: str, type_value: str | None) -> ApiRequest:
-        parts = [Part(IMAGE_FIELD, value.encode())]
-        parts += [Part(TYPE_FIELD, type_value.encode())] if type_value is not None else []
-        return ApiRequest(
-            description=f"{IMAGE_FIELD} sent as a text field {value[:20]!r}, type={type_value!r}",
-            parts=tuple(parts),
-            expect_clause="LP-ERR-4",
-            labels=("LP-ERR-4",),
-        )
-
-    text = st.builds(
-        as_text, st.sampled_from(("photo.jpg", "", "data:image/png;base64,iVBORw0KGgo=")), valid_type_values()
-    )
+    text = st.builds(_as_text, st.sampled_from(TEXT_IMAGE_VALUES), valid_type_values())
     empty = empty_images().map(lambda image: request_for(image, labels=("LP-ERR-4",)))
     return text | empty
 
@@ -350,7 +360,7 @@ def _non_multipart(image: ImageSample, kind: str) -> ApiRequest:
 
 def wrong_content_type_requests() -> st.SearchStrategy[ApiRequest]:
     """A JSON or urlencoded body instead of multipart (LP-ERR-11 → 400 or 415)."""
-    return st.builds(_non_multipart, _small_faces(), st.sampled_from(("json", "urlencoded")))
+    return st.builds(_non_multipart, _small_faces(), st.sampled_from(NON_MULTIPART))
 
 
 def invalid_requests() -> st.SearchStrategy[ApiRequest]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
-from hypothesis import settings
+from hypothesis import example, settings
 
 from conformance.client import TargetClient, TargetUnreachable
 from conformance.exchange import ApiRequest, Exchange, Part
+from conformance.strategies.covering import covering_requests
+
+T = TypeVar("T")
 
 
 def success_settings() -> settings:
@@ -20,6 +24,20 @@ def success_settings() -> settings:
 def error_settings() -> settings:
     """More examples for the cheap error paths (``--max-examples``)."""
     return settings.get_profile("livephoto-errors")
+
+
+def with_covering_set(test: Callable[..., T], clause: str) -> Callable[..., T]:
+    """The Hypothesis test with the clause's covering set as explicit examples (issue 14).
+
+    Explicit examples run in every run, before any generated one, whatever the seed and
+    ``--max-examples`` (the suite's profiles keep Hypothesis' explicit phase), so every named value
+    and boundary of ``conformance.strategies.covering`` is sent each time; generation explores on.
+    """
+    # Hypothesis runs explicit examples in the order written above the test, i.e. the reverse of
+    # the order decorators are applied: apply them last-first to keep the covering set's order.
+    for api_request in reversed(covering_requests(clause)):
+        test = example(api_request=api_request)(test)
+    return test
 
 
 def send(client: TargetClient, request: ApiRequest) -> Exchange:

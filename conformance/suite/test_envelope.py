@@ -14,10 +14,13 @@ from conformance.runner import COMMON
 from conformance.suite._shared import send
 
 
-@pytest.mark.clause("LP-ENV-1", "LP-ENV-2", "LP-ENV-3", "LP-ENV-4", "LP-ENV-5", "LP-ENV-6", "LP-ENV-7")
+# LP-OK-3 too: the common checks judge ``data`` on every answer (no video on an error).
+@pytest.mark.clause(
+    "LP-ENV-1", "LP-ENV-2", "LP-ENV-3", "LP-ENV-4", "LP-ENV-5", "LP-ENV-6", "LP-ENV-7", "LP-OK-3"
+)
 def test_every_kind_of_answer_has_the_envelope(client: TargetClient, judge: Any) -> None:
     """SPEC §2: success, authentication errors and validation errors all carry the envelope, and
-    request ids differ between requests."""
+    request ids differ between requests; errors carry no video (LP-OK-3)."""
     photo = st.face_photo(side=192)
     exchanges = [
         send(client, st.request_for(photo)),

@@ -6,19 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 from conformance.exchange import ApiRequest, Part
-from conformance.strategies import (
-    MAX_IMAGE_BYTES,
-    MAX_SIDE,
-    face_photo,
-    image_of_exact_size,
-    image_with_side,
-    request_for,
-    valid_requests,
-)
-from conformance.suite._shared import success_settings, type_part, with_header
+from conformance.strategies import face_photo, request_for, valid_requests
+from conformance.suite._shared import success_settings, type_part, with_covering_set, with_header
 
 
 def _labelled(api_request: ApiRequest, label: str, why: str) -> ApiRequest:
@@ -91,35 +83,16 @@ def test_key_header_in_any_casing_is_accepted(header: str, verify: Any) -> None:
     verify(_labelled(api_request, "LP-REQ-3", f"key header spelled {header}"), expect="success")
 
 
-def _boundary_images() -> list[ApiRequest]:
-    """The explicit examples: the limits themselves and the formats recognised by content."""
-    jpeg_named_png = face_photo(format="JPEG", side=320)
-    return [
-        _labelled(request_for(image_of_exact_size(MAX_IMAGE_BYTES)), "LP-REQ-6", "exactly 5 MiB"),
-        _labelled(request_for(image_with_side(MAX_SIDE)), "LP-REQ-6", "4095 px side"),
-        _labelled(request_for(face_photo(format="BMP", side=256)), "LP-REQ-6", "BMP"),
-        _labelled(request_for(face_photo(format="PNG", side=320)), "LP-REQ-6", "PNG"),
-        _labelled(
-            request_for(replace(jpeg_named_png, filename="photo.png", content_type="image/png")),
-            "LP-REQ-6",
-            "JPEG content named photo.png (format by content)",
-        ),
-    ]
-
-
 def _limits_test() -> Any:
     @pytest.mark.clause("LP-REQ-6")
     @success_settings()
     @given(api_request=valid_requests(max_side=640).map(lambda r: _labelled(r, "LP-REQ-6", "generated")))
     def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, verify: Any) -> None:
         """LP-REQ-6: JPEG/PNG/BMP by content, ≤ 5 MiB (exactly 5 MiB is valid), sides ≤ 4095 px;
-        the limits and formats are explicit examples, more images are generated."""
+        the limits and formats are explicit examples (the covering set), more images are generated."""
         verify(api_request, expect="success")
 
-    test = test_valid_images_up_to_the_limits_are_accepted
-    for api_request in _boundary_images():
-        test = example(api_request=api_request)(test)
-    return test
+    return with_covering_set(test_valid_images_up_to_the_limits_are_accepted, "LP-REQ-6")
 
 
 test_valid_images_up_to_the_limits_are_accepted = _limits_test()

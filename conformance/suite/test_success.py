@@ -6,12 +6,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 from conformance.checks import request as request_checks
 from conformance.checks import video
 from conformance.strategies import face_photo, request_for, valid_requests
-from conformance.suite._shared import send, success_settings
+from conformance.suite._shared import send, success_settings, with_covering_set
 
 SUCCESS_CLAUSES = (
     "LP-OK-1",
@@ -42,10 +42,15 @@ def test_face_photo_gets_a_video(type_value: str | None, verify: Any) -> None:
 @pytest.mark.clause(*SUCCESS_CLAUSES, "LP-REQ-2", "LP-REQ-3", "LP-REQ-7")
 @success_settings()
 @given(api_request=valid_requests())
-@example(api_request=request_for(face_photo(format="PNG", side=384), type_value="0"))
 def test_generated_valid_requests_get_a_video(api_request: Any, verify: Any) -> None:
-    """Hypothesis-generated valid requests: formats, sizes, framings, multipart variants."""
+    """Valid requests: every image encoding, name, type, key casing and multipart variant of the
+    covering set (each request combines several), then Hypothesis-generated ones."""
     verify(api_request, expect="success")
+
+
+test_generated_valid_requests_get_a_video = with_covering_set(
+    test_generated_valid_requests_get_a_video, "LP-OK-1"
+)
 
 
 @pytest.mark.clause("LP-OPS-3")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from conformance.mock.config import ServerConfig
 from conformance.mock.mutants import Mutant, all_mutants, get
 from conformance.mock.runner import ServerThread
-from conformance.mutation import run_mutant
 from conformance.spec import FAMILIES, Level, catalogue
 from tests.mock.samples import ENDPOINT, FIVE_MIB, KEY, face_small, png_bomb
 
@@ -215,18 +213,9 @@ def test_base64_and_video_mutants_change_the_video(servers: dict[str, ServerThre
     assert png.startswith(b"\x89PNG")
 
 
-# ---------------------------------------------------------------- the suite kills each mutant
-
-
-@pytest.mark.slow
-@pytest.mark.mutants
-@pytest.mark.parametrize("mutant", all_mutants(), ids=lambda m: m.name)
-def test_suite_judges_mutant(mutant: Mutant, tmp_path: Path) -> None:
-    """A mutant: the suite run fails and its failing clauses include the mutant's clause (and only
-    it, plus the clauses listed in ``also``, when the mutant is ``exact``). A benign variant: the
-    run passes."""
-    run = run_mutant(mutant, tmp_path)
-    assert run.ok, run.explain()
+# The suite run against each mutant (killed, precise, sound; benign variants pass) is asserted in
+# tests/mock/test_seed_stability.py, at fixed seeds that take turns, against the recorded outcome:
+# the same assertion without the luck of a random seed (issue 14).
 
 
 def test_slow_mutant_delays_client_errors_only(servers: dict[str, ServerThread]) -> None:

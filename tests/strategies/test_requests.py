@@ -31,6 +31,7 @@ from conformance.strategies import (
     valid_requests,
     wrong_content_type_requests,
 )
+from conformance.strategies.requests import BOUNDARY_CHARS, NAMED_BOUNDARIES
 from tests.strategies.helpers import decode, has_face
 
 FAST = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,3 +246,13 @@ def test_falsifying_examples_print_short() -> None:
     assert request.raw_body is not None and len(request.raw_body) > 5 * 1024 * 1024
     for value in (big, request, request.parts[0]):
         assert len(pretty(value)) < 500
+
+
+@pytest.mark.parametrize("boundary", NAMED_BOUNDARIES)
+def test_named_boundaries_are_rfc_2046_boundaries_the_client_sends(
+    client: TargetClient, boundary: str
+) -> None:
+    assert 1 <= len(boundary) <= 70 and set(boundary) <= set(BOUNDARY_CHARS)
+    request = request_for(face_photo(format="PNG", side=128), boundary=boundary)
+    assert request.boundary == boundary
+    check_multipart(client, request)

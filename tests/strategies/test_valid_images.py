@@ -18,6 +18,7 @@ from conformance.strategies import (
     image_with_side,
     valid_images,
 )
+from conformance.strategies._valid import VARIANT_AXES, image_with_size, variant_photo
 from tests.strategies.helpers import decode, has_face
 
 FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,3 +152,56 @@ def test_image_with_side_4096_is_an_lp_err_9_image() -> None:
     assert (sample.clause, sample.family) == ("LP-ERR-9", "too-high-resolution")
     with Image.open(io.BytesIO(sample.data)) as image:
         assert image.size == (4096, 4096)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "fmt"), [(4095, 768, "JPEG"), (768, 4095, "PNG"), (200, 640, "BMP")]
+)
+def test_image_with_size_probes_one_side_and_stays_valid(width: int, height: int, fmt: str) -> None:
+    sample = image_with_size(width, height, format=fmt)
+    assert not isinstance(sample, InvalidImage)
+    check_valid(sample)
+    assert decode(sample.data).size == (width, height)
+
+
+@pytest.mark.parametrize(("width", "height", "which"), [(4096, 768, "width"), (768, 4096, "height")])
+def test_image_with_size_over_the_limit_names_the_side(width: int, height: int, which: str) -> None:
+    sample = image_with_size(width, height, format="JPEG")
+    assert isinstance(sample, InvalidImage) and sample.clause == "LP-ERR-9"
+    assert f"{which} 4096 ≥ 4096" in sample.description
+    assert has_face(decode(sample.data))
+
+
+def test_image_with_size_refuses_a_side_too_short_for_a_face() -> None:
+    with pytest.raises(ValueError, match="both sides"):
+        image_with_size(4095, 32)
+    with pytest.raises(ValueError, match="short side cannot hold a detectable face"):
+        image_with_size(4095, 200)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "value"),
+    [
+        (fmt, name, value)
+        for fmt, axes in VARIANT_AXES.items()
+        for name, values in axes.items()
+        for value in values
+    ],
+)
+def test_variant_photo_makes_every_encoding_valid(fmt: str, name: str, value: object) -> None:
+    sample = variant_photo(fmt, ((name, value),), side=128)
+    check_valid(sample)
+    image = decode(sample.data)
+    if (fmt, name) == ("JPEG", "progressive"):
+        assert bool(image.info.get("progressive")) is value
+    elif (fmt, name) == ("JPEG", "orientation"):
+        assert image.getexif().get(0x0112) == value
+    elif (fmt, name) == ("PNG", "interlace"):
+        assert bool(sample.data[28]) is value
+    elif (fmt, name) == ("BMP", "bits"):
+        assert sample.data[28] == value
+
+
+def test_variant_photo_refuses_an_unknown_axis() -> None:
+    with pytest.raises(ValueError, match="not JPEG axes"):
+        variant_photo("JPEG", (("mode", "RGB"),))

@@ -16,13 +16,9 @@ def writable_problem(path: Path) -> str | None:
     """
     if path.is_dir():
         return "is a folder; give a file path"
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".livephoto-check-", delete=True):
-            pass
-    except OSError as exc:
-        return f"cannot be written ({exc.strerror or exc})"
+    problem = _write_probe(path.parent)
+    if problem:
+        return problem
     if path.exists() and not os.access(path, os.W_OK):
         return "exists and is not writable"
     return None
@@ -32,9 +28,14 @@ def folder_problem(path: Path) -> str | None:
     """Why ``path`` cannot hold a run's artefacts, or None once it exists and takes a file."""
     if path.exists() and not path.is_dir():
         return "is a file; give a folder"
+    return _write_probe(path)
+
+
+def _write_probe(folder: Path) -> str | None:
+    """Create ``folder`` (and its parents) and a scratch file in it, then remove the file."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".livephoto-check-", delete=True):
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".livephoto-check-", delete=True):
             pass
     except OSError as exc:
         return f"cannot be written ({exc.strerror or exc})"

@@ -15,10 +15,8 @@ from pathlib import Path
 from conformance.redact import Redactor
 from conformance.reports.html import _environment
 from conformance.reports.json_report import ReportError, load_report
-from conformance.reports.markdown import cell
+from conformance.reports.markdown import ICONS, cell  # one icon per verdict in every report
 from conformance.reports.model import RunReport
-
-ICONS = {"pass": "✅", "info": "ℹ️", "skipped": "⏭️", "fail": "❌", "error": "💥"}  # others: text only
 
 
 @dataclass(frozen=True)

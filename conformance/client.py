@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from conformance.check_context import DEFAULT_INVALID_KEY
 from conformance.exchange import ENDPOINT_PATH, ApiRequest, Exchange
-from conformance.settings import DEFAULT_INVALID_KEY
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a hostile target cannot exhaust memory

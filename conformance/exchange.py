@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from conformance.settings import DEFAULT_INVALID_KEY
+from conformance.check_context import DEFAULT_INVALID_KEY
 
 ENDPOINT_PATH = "/api/portrait/effects/live-photo"  # LP-REQ-1
 KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3

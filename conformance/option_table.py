@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from conformance.check_context import DEFAULT_INVALID_KEY
 from conformance.contract import Edition
-from conformance.settings import DEFAULT_INVALID_KEY, FAULT_STATES
+from conformance.settings import FAULT_STATES
 from conformance.spec import FAMILIES, catalogue
 
 Kind = Literal["text", "int", "float", "flag", "list", "headers"]

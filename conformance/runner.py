@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from conformance.check_context import CheckContext
 from conformance.checks import envelope, errors, operations, request, security, success, video
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.registry import CHECKS, RUNNABLE, check_of
 from conformance.reports.model import CheckResult, Sample
-from conformance.settings import Settings
 from conformance.spec import Level
 from conformance.verdicts import Blocked, Evidence, NotApplicable, Verdict, Violation
 
@@ -98,7 +98,7 @@ def _clause_labels(exchange: Exchange) -> list[str]:
 class Recorder:
     """Runs checks, turns outcomes into CheckResults (redacted), and keeps them."""
 
-    settings: Settings
+    context: CheckContext
     redactor: Redactor
     selected: frozenset[str] | None = None
     results: list[CheckResult] = field(default_factory=list)
@@ -140,7 +140,7 @@ class Recorder:
         violation: Violation | None = None
         blocked_by = ""
         try:
-            note = check(*args, self.settings)
+            note = check(*args, self.context)
             verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.PASS
             message = str(note or "")
             evidence: dict[str, Any] = {}

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from conformance.check_context import DEFAULT_INVALID_KEY, CheckContext
 from conformance.contract import Edition
 from conformance.spec import Level
 
-DEFAULT_INVALID_KEY = "invalid-key-for-conformance"  # LP-ERR-2
 REFERENCE_API_KEY = "conformance-reference-key"  # the embedded server's key when none is given
 FAULT_STATES = ("rate-limit", "credits", "server-error", "retired")  # LP-ERR-12, -13, -15
 REFERENCE_FAULT_HEADER = "x-livephoto-fault"  # the embedded reference server's fault injection header
@@ -33,6 +33,16 @@ class Settings:
     artefacts_dir: Path = Path("livephoto-artefacts")
     clauses: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
+
+    def check_context(self) -> CheckContext:
+        """The part of the settings a check may read."""
+        return CheckContext(
+            edition=self.edition,
+            level=self.level,
+            api_key=self.api_key,
+            invalid_api_key=self.invalid_api_key,
+            artefacts_dir=self.artefacts_dir,
+        )
 
     def with_changes(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conformance.check_context import CheckContext
 from conformance.contract import Edition, error_codes
 from conformance.exchange import ApiRequest, Exchange, ImageInfo, Key, Part
 from conformance.settings import Settings
@@ -24,6 +25,11 @@ def settings(tmp: Path | None = None, **changes: Any) -> Settings:
     if tmp is not None:
         base = base.with_changes(artefacts_dir=tmp)
     return base.with_changes(**changes)
+
+
+def context(tmp: Path | None = None, **changes: Any) -> CheckContext:
+    """The check context of ``settings(tmp, **changes)``: what checks receive."""
+    return settings(tmp, **changes).check_context()
 
 
 def request(description: str = "a face photo", **changes: Any) -> ApiRequest:

@@ -14,7 +14,9 @@ from tests.factories import API_KEY, exchange, settings, success_body
 
 
 def _recorder(tmp_path: Path, selected: frozenset[str] | None = None) -> Recorder:
-    return Recorder(settings=settings(tmp_path), redactor=Redactor([API_KEY]), selected=selected)
+    return Recorder(
+        context=settings(tmp_path).check_context(), redactor=Redactor([API_KEY]), selected=selected
+    )
 
 
 def _verdicts(recorder: Recorder) -> dict[str, Verdict]:

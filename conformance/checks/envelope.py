@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from conformance.check_context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
 from conformance.schemas import envelope_errors
-from conformance.settings import Settings
 from conformance.verdicts import Blocked
 
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")  # LP-ENV-5
@@ -36,7 +36,7 @@ def _schema_failures(exchange: Exchange, clause: str) -> None:
 
 
 @requirement("LP-ENV-1")
-def response_is_json_object(exchange: Exchange, settings: Settings) -> None:
+def response_is_json_object(exchange: Exchange, ctx: CheckContext) -> None:
     """Every response to a request on the endpoint — success or error, including authentication
     and validation errors — MUST have ``Content-Type: application/json`` (parameters such as
     ``charset=utf-8`` allowed) and a body that is one JSON object in UTF-8."""
@@ -58,13 +58,13 @@ def response_is_json_object(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ENV-2")
-def request_and_log_ids_are_strings(exchange: Exchange, settings: Settings) -> None:
+def request_and_log_ids_are_strings(exchange: Exchange, ctx: CheckContext) -> None:
     """The object MUST contain ``request_id`` (string) and ``log_id`` (string)."""
     _schema_failures(exchange, "LP-ENV-2")
 
 
 @requirement("LP-ENV-2", level="SHOULD")
-def request_id_is_not_empty(exchange: Exchange, settings: Settings) -> None:
+def request_id_is_not_empty(exchange: Exchange, ctx: CheckContext) -> None:
     """``request_id`` SHOULD be non-empty."""
     request_id = _envelope(exchange).get("request_id")
     if isinstance(request_id, str) and not request_id:
@@ -72,7 +72,7 @@ def request_id_is_not_empty(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ENV-2")
-def request_ids_are_distinct(exchanges: Sequence[Exchange], settings: Settings) -> str:
+def request_ids_are_distinct(exchanges: Sequence[Exchange], ctx: CheckContext) -> str:
     """``request_id`` MUST be different for different requests when non-empty."""
     seen: dict[str, Exchange] = {}
     for exchange in exchanges:
@@ -91,7 +91,7 @@ def request_ids_are_distinct(exchanges: Sequence[Exchange], settings: Settings) 
 
 
 @requirement("LP-ENV-3")
-def error_code_matches_http_status(exchange: Exchange, settings: Settings) -> None:
+def error_code_matches_http_status(exchange: Exchange, ctx: CheckContext) -> None:
     """The object MUST contain ``error_code`` (integer): ``0`` when the HTTP status is 200,
     otherwise equal to the HTTP status."""
     _schema_failures(exchange, "LP-ENV-3")
@@ -102,7 +102,7 @@ def error_code_matches_http_status(exchange: Exchange, settings: Settings) -> No
 
 
 @requirement("LP-ENV-4")
-def error_detail_is_complete(exchange: Exchange, settings: Settings) -> None:
+def error_detail_is_complete(exchange: Exchange, ctx: CheckContext) -> None:
     """The object MUST contain ``error_detail`` (object) with ``status_code`` (integer, equal to
     the HTTP status), ``code`` (string), ``code_message`` (string), ``message`` (string)."""
     _schema_failures(exchange, "LP-ENV-4")
@@ -116,7 +116,7 @@ def error_detail_is_complete(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ENV-5", level="SHOULD")
-def error_msg_is_present(exchange: Exchange, settings: Settings) -> None:
+def error_msg_is_present(exchange: Exchange, ctx: CheckContext) -> None:
     """``error_msg`` (string) SHOULD be present (it is in the documented example)."""
     envelope = _envelope(exchange)
     if not isinstance(envelope.get("error_msg"), str):
@@ -124,7 +124,7 @@ def error_msg_is_present(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ENV-5", level="SHOULD")
-def error_code_str_is_well_formed(exchange: Exchange, settings: Settings) -> str | None:
+def error_code_str_is_well_formed(exchange: Exchange, ctx: CheckContext) -> str | None:
     """``error_code_str`` (string, deprecated by the provider) MAY be present; when present on an
     error it SHOULD be an UPPER_SNAKE_CASE word, and on a success it SHOULD be empty."""
     envelope = _envelope(exchange)
@@ -140,7 +140,7 @@ def error_code_str_is_well_formed(exchange: Exchange, settings: Settings) -> str
 
 
 @requirement("LP-ENV-6")
-def success_and_error_are_not_mixed(exchange: Exchange, settings: Settings) -> None:
+def success_and_error_are_not_mixed(exchange: Exchange, ctx: CheckContext) -> None:
     """Success is HTTP 200. The target MUST NOT return HTTP 200 with a non-zero ``error_code`` or
     a non-empty ``error_detail.code``, and MUST NOT return a non-200 status with ``error_code`` 0."""
     envelope = _envelope(exchange)
@@ -159,7 +159,7 @@ def success_and_error_are_not_mixed(exchange: Exchange, settings: Settings) -> N
 
 
 @requirement("LP-ENV-7")
-def additional_fields_are_reported(exchange: Exchange, settings: Settings) -> str:
+def additional_fields_are_reported(exchange: Exchange, ctx: CheckContext) -> str:
     """Additional top-level fields MAY be present; clients ignore them. JSON schemas therefore
     allow additional properties at the top level and inside ``error_detail``, but the suite
     reports them as information."""

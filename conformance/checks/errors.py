@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.check_context import CheckContext
 from conformance.contract import (
     Edition,
     documented_message,
@@ -16,7 +17,6 @@ from conformance.contract import (
 from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
 from conformance.schemas import envelope_errors
-from conformance.settings import Settings
 from conformance.verdicts import Blocked
 
 AUTH_CODES = frozenset({"ERROR_APPLICATIONS_NOT_EXISTS", "ERROR_USER_NOT_EXISTS"})  # LP-ERR-1/2
@@ -94,11 +94,11 @@ def _code(exchange: Exchange) -> str:
     return code if code is not None else "(no error_detail.code)"
 
 
-def _pair_is_valid(exchange: Exchange, settings: Settings) -> None:
-    if not is_valid_pair(exchange.status, _code(exchange), settings.edition):
+def _pair_is_valid(exchange: Exchange, ctx: CheckContext) -> None:
+    if not is_valid_pair(exchange.status, _code(exchange), ctx.edition):
         fail(
             f"HTTP {exchange.status} with code {_code(exchange)}",
-            f"a (status, code) pair of the provider's table valid in edition {settings.edition}",
+            f"a (status, code) pair of the provider's table valid in edition {ctx.edition}",
         )
 
 
@@ -111,21 +111,21 @@ def _readable_code(exchange: Exchange) -> None:
         raise Blocked("LP-ENV-4", f"HTTP {exchange.status} without error_detail.code")
 
 
-def is_rejected_as_listed(exchange: Exchange, settings: Settings, clause: str) -> None:
+def is_rejected_as_listed(exchange: Exchange, ctx: CheckContext, clause: str) -> None:
     """The MUST part of a §5 failure: an error envelope with a status the clause allows."""
     expectation = EXPECTATIONS[clause]
-    allowed = expectation.allowed_statuses(settings.edition)
+    allowed = expectation.allowed_statuses(ctx.edition)
     if exchange.status in expectation.forbidden or exchange.status not in allowed:
         fail(
             f"HTTP {exchange.status} with code {_code(exchange)} for: {exchange.request.description}",
-            f"HTTP {' or '.join(str(s) for s in sorted(allowed))} (edition {settings.edition})",
+            f"HTTP {' or '.join(str(s) for s in sorted(allowed))} (edition {ctx.edition})",
         )
     if expectation.codes:
         _readable_code(exchange)
-        _pair_is_valid(exchange, settings)
+        _pair_is_valid(exchange, ctx)
 
 
-def uses_listed_code(exchange: Exchange, settings: Settings, clause: str) -> None:
+def uses_listed_code(exchange: Exchange, ctx: CheckContext, clause: str) -> None:
     """The SHOULD part of a §5 failure: one of the listed codes."""
     codes = EXPECTATIONS[clause].codes
     if codes and 400 <= exchange.status < 500:
@@ -138,11 +138,11 @@ def _clause_checks(clause: str, must_doc: str, should_doc: str) -> tuple[Callabl
     """Register the MUST check of one §5 failure clause, and its SHOULD check if it lists codes."""
     slug = clause.lower().replace("-", "_")
 
-    def must(exchange: Exchange, settings: Settings) -> None:
-        is_rejected_as_listed(exchange, settings, clause)
+    def must(exchange: Exchange, ctx: CheckContext) -> None:
+        is_rejected_as_listed(exchange, ctx, clause)
 
-    def should(exchange: Exchange, settings: Settings) -> None:
-        uses_listed_code(exchange, settings, clause)
+    def should(exchange: Exchange, ctx: CheckContext) -> None:
+        uses_listed_code(exchange, ctx, clause)
 
     must.__name__ = must.__qualname__ = f"{slug}_is_rejected_with_listed_status"
     must.__doc__ = must_doc
@@ -188,14 +188,14 @@ FAILURE_CHECKS = {
 
 
 @requirement("LP-ERR-11")
-def wrong_method_is_a_client_error(exchange: Exchange, settings: Settings) -> None:
+def wrong_method_is_a_client_error(exchange: Exchange, ctx: CheckContext) -> None:
     """Wrong method (GET, PUT, DELETE) on the endpoint → 4xx."""
     if not 400 <= exchange.status < 500:
         fail(f"{exchange.request.method} answered with HTTP {exchange.status}", "a 4xx status")
 
 
 @requirement("LP-ERR-11", level="SHOULD")
-def wrong_method_is_405_illegal_operation(exchange: Exchange, settings: Settings) -> None:
+def wrong_method_is_405_illegal_operation(exchange: Exchange, ctx: CheckContext) -> None:
     """Wrong method (GET, PUT, DELETE) on the endpoint → 4xx (405 SHOULD, code
     ``ERROR_ILLEGAL_OPERATION`` SHOULD) with the error envelope SHOULD."""
     if exchange.status != 405 or exchange.code != "ERROR_ILLEGAL_OPERATION":
@@ -206,7 +206,7 @@ def wrong_method_is_405_illegal_operation(exchange: Exchange, settings: Settings
 
 
 @requirement("LP-ERR-11", level="SHOULD")
-def wrong_method_has_envelope(exchange: Exchange, settings: Settings) -> None:
+def wrong_method_has_envelope(exchange: Exchange, ctx: CheckContext) -> None:
     """Wrong method (GET, PUT, DELETE) on the endpoint → 4xx … with the error envelope SHOULD.
 
     The clause makes the envelope a SHOULD for this case; LP-ENV-1 is therefore not applied to
@@ -224,14 +224,14 @@ def wrong_method_has_envelope(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ERR-12")
-def out_of_credits_is_429(exchange: Exchange, settings: Settings) -> None:
+def out_of_credits_is_429(exchange: Exchange, ctx: CheckContext) -> None:
     """Insufficient credits → 429 ``ERROR_NOT_ENOUGH_CREDITS``."""
     if exchange.status != 429 or exchange.code not in CREDIT_CODES:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", "HTTP 429 ERROR_NOT_ENOUGH_CREDITS")
 
 
 @requirement("LP-ERR-12")
-def rate_limit_is_429_or_503(exchange: Exchange, settings: Settings) -> None:
+def rate_limit_is_429_or_503(exchange: Exchange, ctx: CheckContext) -> None:
     """Rate or concurrency limiting → 429 ``EXCEEDING_LIMITS`` or 503
     ``AI_SERVICE_FLOW_RESTRICTION``."""
     if (exchange.status, exchange.code) not in {
@@ -245,7 +245,7 @@ def rate_limit_is_429_or_503(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ERR-12", level="SHOULD")
-def limit_carries_retry_after(exchange: Exchange, settings: Settings) -> str:
+def limit_carries_retry_after(exchange: Exchange, ctx: CheckContext) -> str:
     """A ``Retry-After`` header SHOULD accompany them."""
     value = exchange.header("retry-after")
     if value is None or not value.strip():
@@ -254,16 +254,16 @@ def limit_carries_retry_after(exchange: Exchange, settings: Settings) -> str:
 
 
 @requirement("LP-ERR-13")
-def server_failure_is_5xx_with_listed_code(exchange: Exchange, settings: Settings) -> None:
+def server_failure_is_5xx_with_listed_code(exchange: Exchange, ctx: CheckContext) -> None:
     """Server-side failures use 5xx with the envelope and a listed code (``PROCESSING_FAILURE``,
     ``SERVICE_INTERNAL_ERROR``, ``UNKNOWN_ERROR``, ``AI_SERVICE_TIMEOUT``, ``ERROR_GATEWAY``, …)."""
     if not 500 <= exchange.status < 600 or exchange.code not in SERVER_CODES:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", "a 5xx status with a server code")
-    _pair_is_valid(exchange, settings)
+    _pair_is_valid(exchange, ctx)
 
 
 @requirement("LP-ERR-13")
-def client_error_is_never_5xx(exchange: Exchange, settings: Settings) -> None:
+def client_error_is_never_5xx(exchange: Exchange, ctx: CheckContext) -> None:
     """A 5xx is never the answer to a client error listed above."""
     if exchange.status >= 500:
         fail(
@@ -273,7 +273,7 @@ def client_error_is_never_5xx(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ERR-14", level="SHOULD", needs=("LP-ENV-1",))
-def code_message_is_documented(exchange: Exchange, settings: Settings) -> str | None:
+def code_message_is_documented(exchange: Exchange, ctx: CheckContext) -> str | None:
     """``code_message`` SHOULD equal the documented text for the code."""
     code = exchange.code
     if exchange.status == 200 or not code:
@@ -289,7 +289,7 @@ def code_message_is_documented(exchange: Exchange, settings: Settings) -> str | 
 
 
 @requirement("LP-ERR-14", level="SHOULD", needs=("LP-ENV-1", "LP-ENV-4"))
-def message_is_human_readable(exchange: Exchange, settings: Settings) -> None:
+def message_is_human_readable(exchange: Exchange, ctx: CheckContext) -> None:
     """``message`` SHOULD be a non-empty human-readable explanation."""
     if exchange.status == 200:
         return
@@ -300,7 +300,7 @@ def message_is_human_readable(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-ERR-15")
-def retired_answers_404_ai_not_exists(exchange: Exchange, settings: Settings) -> None:
+def retired_answers_404_ai_not_exists(exchange: Exchange, ctx: CheckContext) -> None:
     """A retired deployment answers 404 ``ERROR_AI_NOT_EXISTS``."""
     if exchange.status != 404 or exchange.code != RETIRED_CODE:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", f"HTTP 404 {RETIRED_CODE}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from statistics import quantiles
 
+from conformance.check_context import CheckContext
 from conformance.checks.video import ASPECT_TOLERANCE, aspect_drift
 from conformance.exchange import Exchange
 from conformance.media import probe_exchange
 from conformance.registry import fail, requirement
-from conformance.settings import Settings
 from conformance.verdicts import NotApplicable
 
 SUCCESS_BUDGET = 30.0  # s, LP-OPS-1: "within 30 s for a ≤ 1 MP image"
@@ -45,7 +45,7 @@ def _within(exchanges: Sequence[Exchange], budget: float, kind: str) -> str:
 
 
 @requirement("LP-OPS-1")
-def success_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -> str:
+def success_arrives_in_time(exchanges: Sequence[Exchange], ctx: CheckContext) -> str:
     """A success response SHOULD arrive within 30 s for a ≤ 1 MP image."""
     small = [
         e
@@ -58,14 +58,14 @@ def success_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -
 
 
 @requirement("LP-OPS-1")
-def client_error_arrives_in_time(exchanges: Sequence[Exchange], settings: Settings) -> str:
+def client_error_arrives_in_time(exchanges: Sequence[Exchange], ctx: CheckContext) -> str:
     """An error response for a client error SHOULD arrive within 5 s."""
     errors = [e for e in exchanges if 400 <= e.status < 500]
     return _within(errors, ERROR_BUDGET, "client error answer")
 
 
 @requirement("LP-OPS-2")
-def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], settings: Settings) -> str:
+def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], ctx: CheckContext) -> str:
     """Under 8 concurrent valid requests the target MUST NOT answer with anything but 200 or the
     rate-limit responses of LP-ERR-12, and MUST stay consistent (each response belongs to its own
     request: distinct ``request_id``s).

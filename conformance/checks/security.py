@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from conformance.check_context import CheckContext
 from conformance.exchange import Exchange, Key
 from conformance.redact import Redactor
 from conformance.registry import fail, requirement
-from conformance.settings import Settings
 
 # Signs of internals in an error body (LP-SEC-2): stack traces, file paths, SQL, debug pages.
 INTERNALS = (
@@ -35,12 +35,12 @@ def _strings(value: object) -> list[str]:
 
 
 @requirement("LP-SEC-1")
-def api_key_is_not_echoed(exchange: Exchange, settings: Settings) -> None:
+def api_key_is_not_echoed(exchange: Exchange, ctx: CheckContext) -> None:
     """The API key MUST NOT be echoed in any response body or header."""
     # "Echoed" covers every form a server or framework writes the key in: as sent, base64 (also
     # inside a longer encoded text), hex, JSON/percent/HTML-escaped in any case or mix, and inside
     # a gzip or zlib body sent without a Content-Encoding (conformance.redact).
-    keys = {Key.VALID: settings.api_key, Key.INVALID: settings.invalid_api_key}
+    keys = {Key.VALID: ctx.api_key, Key.INVALID: ctx.invalid_api_key}
     sent = keys.get(exchange.request.key)
     if not sent:
         return
@@ -58,7 +58,7 @@ def api_key_is_not_echoed(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-SEC-2")
-def errors_reveal_no_internals(exchange: Exchange, settings: Settings) -> None:
+def errors_reveal_no_internals(exchange: Exchange, ctx: CheckContext) -> None:
     """Error messages SHOULD NOT reveal internals (stack traces, file paths, SQL, framework debug
     pages)."""
     if exchange.status == 200:
@@ -72,7 +72,7 @@ def errors_reveal_no_internals(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-SEC-3")
-def oversized_body_is_refused(exchange: Exchange, settings: Settings) -> None:
+def oversized_body_is_refused(exchange: Exchange, ctx: CheckContext) -> None:
     """Oversized bodies (e.g. 50 MB) MUST be refused with 413 (or the connection closed) without
     the target failing for later requests."""
     if exchange.status != 413:
@@ -80,7 +80,7 @@ def oversized_body_is_refused(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-SEC-4")
-def target_survives(exchange: Exchange, settings: Settings) -> None:
+def target_survives(exchange: Exchange, ctx: CheckContext) -> None:
     """After any hostile request of this spec, the next valid request MUST still succeed (the
     target survives)."""
     if exchange.status != 200:

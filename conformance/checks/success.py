@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from conformance.check_context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
-from conformance.settings import Settings
 
 
 @requirement("LP-OK-1")
-def valid_request_succeeds(exchange: Exchange, settings: Settings) -> str:
+def valid_request_succeeds(exchange: Exchange, ctx: CheckContext) -> str:
     """A valid request (LP-REQ-1..6) with an image that contains one clearly visible human face
     MUST get HTTP 200, ``error_code`` 0, ``error_detail.status_code`` 200, ``error_detail.code``
     "" and ``data.video`` a non-empty string — for ``type`` 0, 1 and absent."""
@@ -35,7 +35,7 @@ def valid_request_succeeds(exchange: Exchange, settings: Settings) -> str:
 
 
 @requirement("LP-OK-3", needs=("LP-ENV-1",))
-def success_carries_data_object(exchange: Exchange, settings: Settings) -> None:
+def success_carries_data_object(exchange: Exchange, ctx: CheckContext) -> None:
     """Success responses MUST carry ``data`` as an object."""
     if exchange.status != 200:
         return
@@ -45,7 +45,7 @@ def success_carries_data_object(exchange: Exchange, settings: Settings) -> None:
 
 
 @requirement("LP-OK-3")
-def error_carries_no_video(exchange: Exchange, settings: Settings) -> None:
+def error_carries_no_video(exchange: Exchange, ctx: CheckContext) -> None:
     """Error responses MUST NOT carry a non-empty ``data.video``."""
     if exchange.status != 200 and exchange.video_b64:
         fail(

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from conformance.check_context import CheckContext
 from conformance.exchange import Exchange, ImageInfo
 from conformance.faces import detect_faces
 from conformance.media import (
@@ -17,7 +18,6 @@ from conformance.media import (
     video_bytes,
 )
 from conformance.registry import fail, requirement
-from conformance.settings import Settings
 from conformance.verdicts import Blocked, NotApplicable
 
 MIN_FRAMES = 2  # LP-VID-1
@@ -34,19 +34,19 @@ ASPECT_TOLERANCE = 0.10  # LP-VID-6: |video ratio / input ratio − 1|
 FRAMING_SIDE = 64  # px: first frames are compared at this size (LP-VID-6, type 0 vs type 1)
 FRAMING_THRESHOLD = 10.0  # LP-VID-6: grey levels of mean difference that make two framings distinct
 DURATION_TOLERANCE = 0.05  # s, LP-OPS-3: container timestamps round; shapes otherwise match exactly
-VIDEO_DIR = "videos"  # under settings.artefacts_dir
+VIDEO_DIR = "videos"  # under ctx.artefacts_dir
 
 
-def _save(exchange: Exchange, settings: Settings, check: str) -> list[str]:
+def _save(exchange: Exchange, ctx: CheckContext, check: str) -> list[str]:
     data = video_bytes(exchange)
     if not data:
         return []
-    return [str(save_video(data, settings.artefacts_dir / VIDEO_DIR, check))]
+    return [str(save_video(data, ctx.artefacts_dir / VIDEO_DIR, check))]
 
 
-def _video(exchange: Exchange, settings: Settings, check: str, received: str, expected: str) -> None:
+def _video(exchange: Exchange, ctx: CheckContext, check: str, received: str, expected: str) -> None:
     """Fail the calling check with the video saved next to the report."""
-    saved = _save(exchange, settings, check)
+    saved = _save(exchange, ctx, check)
     where = f" (saved to {saved[0]})" if saved else ""
     fail(received + where, expected, artefacts=saved)
 
@@ -76,7 +76,7 @@ def aspect_drift(image: ImageInfo, probe: VideoProbe) -> tuple[float, float, flo
 
 
 @requirement("LP-OK-2")
-def video_is_strict_base64(exchange: Exchange, settings: Settings) -> str:
+def video_is_strict_base64(exchange: Exchange, ctx: CheckContext) -> str:
     """``data.video`` MUST be standard base64 (RFC 4648 §4 alphabet, with padding, no line breaks)
     and MUST NOT carry a ``data:`` URI prefix."""
     text = exchange.video_b64
@@ -86,7 +86,7 @@ def video_is_strict_base64(exchange: Exchange, settings: Settings) -> str:
         data = decode_base64_strict(text)
     except Base64Defect as defect:
         excerpt = text[max(0, defect.position - 10) : defect.position + 10]
-        saved = _save(exchange, settings, "video_is_strict_base64")
+        saved = _save(exchange, ctx, "video_is_strict_base64")
         where = f"; leniently decoded video saved to {saved[0]}" if saved else ""
         fail(
             f"{defect.reason} at character {defect.position} of {len(text)} (near {excerpt!r}){where}",
@@ -97,14 +97,14 @@ def video_is_strict_base64(exchange: Exchange, settings: Settings) -> str:
 
 
 @requirement("LP-VID-1", needs=("LP-OK-2",))
-def video_is_decodable_with_two_frames(exchange: Exchange, settings: Settings) -> str:
+def video_is_decodable_with_two_frames(exchange: Exchange, ctx: CheckContext) -> str:
     """The decoded bytes MUST be a video file that a standard decoder (FFmpeg/libav) opens, with at
     least one video stream and at least 2 decodable frames."""
     probe = _probe(exchange)
     if not probe.ok:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_is_decodable_with_two_frames",
             probe.describe(),
             "a video FFmpeg decodes",
@@ -112,7 +112,7 @@ def video_is_decodable_with_two_frames(exchange: Exchange, settings: Settings) -
     if probe.frames < MIN_FRAMES:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_is_decodable_with_two_frames",
             f"{probe.frames} decodable frame(s): {probe.describe()}",
             f"at least {MIN_FRAMES} decodable frames",
@@ -121,7 +121,7 @@ def video_is_decodable_with_two_frames(exchange: Exchange, settings: Settings) -
 
 
 @requirement("LP-VID-2", needs=("LP-OK-2",))
-def video_is_mp4_h264_or_hevc(exchange: Exchange, settings: Settings) -> str:
+def video_is_mp4_h264_or_hevc(exchange: Exchange, ctx: CheckContext) -> str:
     """The container SHOULD be MP4 (ISO BMFF, ``ftyp`` box) with an H.264 or HEVC video stream."""
     probe = _decoded(exchange)
     problems = []
@@ -130,12 +130,12 @@ def video_is_mp4_h264_or_hevc(exchange: Exchange, settings: Settings) -> str:
     if probe.codec not in MP4_CODECS:
         problems.append(f"codec {probe.codec}")
     if problems:
-        _video(exchange, settings, "video_is_mp4_h264_or_hevc", "; ".join(problems), "MP4 with H.264 or HEVC")
+        _video(exchange, ctx, "video_is_mp4_h264_or_hevc", "; ".join(problems), "MP4 with H.264 or HEVC")
     return f"MP4 {probe.codec} {probe.pix_fmt}"
 
 
 @requirement("LP-VID-3", needs=("LP-OK-2",))
-def video_duration_and_fps_in_range(exchange: Exchange, settings: Settings) -> str:
+def video_duration_and_fps_in_range(exchange: Exchange, ctx: CheckContext) -> str:
     """Duration SHOULD be between 1 s and 15 s; frame rate SHOULD be between 10 and 60 fps."""
     probe = _decoded(exchange)
     problems = []
@@ -146,7 +146,7 @@ def video_duration_and_fps_in_range(exchange: Exchange, settings: Settings) -> s
     if problems:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_duration_and_fps_in_range",
             "; ".join(problems),
             f"{DURATION_RANGE[0]:g}–{DURATION_RANGE[1]:g} s at {FPS_RANGE[0]:g}–{FPS_RANGE[1]:g} fps",
@@ -155,14 +155,14 @@ def video_duration_and_fps_in_range(exchange: Exchange, settings: Settings) -> s
 
 
 @requirement("LP-VID-4", needs=("LP-OK-2",))
-def video_moves(exchange: Exchange, settings: Settings) -> str:
+def video_moves(exchange: Exchange, ctx: CheckContext) -> str:
     """The video SHOULD move: consecutive frames are not all identical (mean absolute difference
     between the first frame and some later frame above a small threshold)."""
     probe = _decoded(exchange)
     if probe.motion <= MOTION_THRESHOLD:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_moves",
             f"a still: {probe.frames} frames within {probe.motion:.2f} grey levels of the first",
             f"some frame more than {MOTION_THRESHOLD} grey levels from the first",
@@ -171,7 +171,7 @@ def video_moves(exchange: Exchange, settings: Settings) -> str:
 
 
 @requirement("LP-VID-5", needs=("LP-OK-2",))
-def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -> str:
+def video_dimensions_even_and_in_range(exchange: Exchange, ctx: CheckContext) -> str:
     """Frame width and height SHOULD each be ≥ 64 px and ≤ 4096 px, and SHOULD be even (H.264
     yuv420p requires even dimensions)."""
     probe = _decoded(exchange)
@@ -184,7 +184,7 @@ def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -
     if problems:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_dimensions_even_and_in_range",
             f"{probe.width}×{probe.height}: " + "; ".join(problems),
             f"even sides of {low}–{high} px",
@@ -193,7 +193,7 @@ def video_dimensions_even_and_in_range(exchange: Exchange, settings: Settings) -
 
 
 @requirement("LP-VID-6", needs=("LP-OK-2",))
-def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -> str:
+def video_keeps_aspect_ratio_full_body(exchange: Exchange, ctx: CheckContext) -> str:
     """``type`` 1 (full body) SHOULD keep the input's aspect ratio within 10 %."""
     if exchange.request.type_value != "1":
         raise NotApplicable("not a type 1 (full body) request")
@@ -205,7 +205,7 @@ def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -
     if drift > ASPECT_TOLERANCE:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_keeps_aspect_ratio_full_body",
             f"{probe.width}×{probe.height} (ratio {got:.3f}) for a {image.width}×{image.height} input "
             f"(ratio {wanted:.3f}): {drift:.0%} off",
@@ -215,7 +215,7 @@ def video_keeps_aspect_ratio_full_body(exchange: Exchange, settings: Settings) -
 
 
 @requirement("LP-VID-6", needs=("LP-OK-2",))
-def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
+def video_shows_face_avatar(exchange: Exchange, ctx: CheckContext) -> str:
     """``type`` 0 (avatar) SHOULD show the face: a face detector finds a face in the first frame."""
     if exchange.request.type_value != "0":
         raise NotApplicable("not a type 0 (avatar) request")
@@ -226,7 +226,7 @@ def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
     if not faces:
         _video(
             exchange,
-            settings,
+            ctx,
             "video_shows_face_avatar",
             f"no face found in the first {probe.width}×{probe.height} frame",
             "a face in the first frame (OpenCV Haar detector, as the reference server)",
@@ -235,7 +235,7 @@ def video_shows_face_avatar(exchange: Exchange, settings: Settings) -> str:
 
 
 @requirement("LP-VID-7", needs=("LP-OK-2",))
-def video_audio_reported(exchange: Exchange, settings: Settings) -> str:
+def video_audio_reported(exchange: Exchange, ctx: CheckContext) -> str:
     """The video MAY carry an audio stream; it is reported as information."""
     probe = _decoded(exchange)
     return "audio stream present" if probe.audio else "no audio stream"
@@ -252,7 +252,7 @@ def _both(first: Exchange, second: Exchange) -> tuple[VideoProbe, VideoProbe]:
 
 
 @requirement("LP-OPS-3", needs=("LP-OK-2",))
-def identical_requests_give_same_shape(first: Exchange, second: Exchange, settings: Settings) -> str:
+def identical_requests_give_same_shape(first: Exchange, second: Exchange, ctx: CheckContext) -> str:
     """Identical requests SHOULD give videos with the same duration, frame count and dimensions
     (determinism of shape, not of bytes)."""
     one, two = _both(first, second)
@@ -264,8 +264,8 @@ def identical_requests_give_same_shape(first: Exchange, second: Exchange, settin
     if abs(one.duration - two.duration) > DURATION_TOLERANCE:
         problems.append(f"{one.duration:.2f} s then {two.duration:.2f} s")
     if problems:
-        saved = _save(first, settings, "identical_requests_give_same_shape-first")
-        saved += _save(second, settings, "identical_requests_give_same_shape-second")
+        saved = _save(first, ctx, "identical_requests_give_same_shape-first")
+        saved += _save(second, ctx, "identical_requests_give_same_shape-second")
         fail(
             "; ".join(problems) + (f" (saved to {', '.join(saved)})" if saved else ""),
             "the same duration, frame count and dimensions for the same request",
@@ -276,7 +276,7 @@ def identical_requests_give_same_shape(first: Exchange, second: Exchange, settin
 
 
 @requirement("LP-VID-6", needs=("LP-OK-2",))
-def avatar_and_full_body_framings_differ(avatar: Exchange, full_body: Exchange, settings: Settings) -> str:
+def avatar_and_full_body_framings_differ(avatar: Exchange, full_body: Exchange, ctx: CheckContext) -> str:
     """``type`` 1 (full body) and ``type`` 0 (avatar) of the same full-body image give different
     framings: different frame sizes or visibly different first frames."""
     one, two = _both(avatar, full_body)
@@ -286,8 +286,8 @@ def avatar_and_full_body_framings_differ(avatar: Exchange, full_body: Exchange, 
         raise NotApplicable("no first frame was decoded")
     difference = float(np.abs(_thumbnail(one.first_frame) - _thumbnail(two.first_frame)).mean())
     if difference <= FRAMING_THRESHOLD:
-        saved = _save(avatar, settings, "avatar_and_full_body_framings_differ-avatar")
-        saved += _save(full_body, settings, "avatar_and_full_body_framings_differ-full-body")
+        saved = _save(avatar, ctx, "avatar_and_full_body_framings_differ-avatar")
+        saved += _save(full_body, ctx, "avatar_and_full_body_framings_differ-full-body")
         fail(
             f"the same {one.width}×{one.height} framing: first frames {difference:.1f} grey levels apart"
             + (f" (saved to {', '.join(saved)})" if saved else ""),

@@ -19,13 +19,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from conformance.check_context import DEFAULT_INVALID_KEY
 from conformance.checks import envelope, operations, video
 from conformance.exchange import ApiRequest, Exchange
 from conformance.media import probe_exchange
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
 from conformance.runner import CheckFunc, Recorder, plan
-from conformance.settings import DEFAULT_INVALID_KEY, Settings
+from conformance.settings import Settings
 from conformance.spec import Level
 from conformance.verdicts import Verdict
 
@@ -70,7 +71,7 @@ class LoadJudge:
     def __post_init__(self) -> None:
         if self.video_every < 1:
             raise ValueError(f"video_every must be ≥ 1 (1 judges every video), got {self.video_every}")
-        self.recorder = Recorder(self.settings, self.redactor, nodeid=f"load[{self.node}]")
+        self.recorder = Recorder(self.settings.check_context(), self.redactor, nodeid=f"load[{self.node}]")
 
     @property
     def requests(self) -> int:

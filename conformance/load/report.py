@@ -51,7 +51,7 @@ def cross_worker_ids(
     for node in nodes:
         for request_id, description in node.get("request_ids", {}).items():
             owners.setdefault(request_id, []).append((node.get("node", "?"), description))
-    recorder = Recorder(settings, redactor, nodeid="load[all workers]")
+    recorder = Recorder(settings.check_context(), redactor, nodeid="load[all workers]")
     for request_id, seen in owners.items():
         if len(seen) > 1:
             stand_ins = [

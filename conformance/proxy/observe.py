@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conformance import __version__
+from conformance.check_context import CheckContext
 from conformance.checks import errors, security
 from conformance.exchange import ENDPOINT_PATH, Exchange
 from conformance.proxy.config import ProxyConfig
@@ -24,7 +25,6 @@ from conformance.proxy.observed import Observed, expectation
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, aggregate
 from conformance.runner import CheckFunc, Recorder, plan
-from conformance.settings import Settings
 from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict
 
@@ -121,15 +121,14 @@ class Observer:
                 self.verdicts["unjudged"] += 1
             return Judgement("unjudged", reason=f"{observed.request.path} is not the endpoint")
         checks, expect = planned
-        settings = Settings(
-            target_url=self.config.upstream_shown,
-            api_key=observed.key or "",
+        context = CheckContext(
             edition=self.config.edition,
+            api_key=observed.key or "",
             artefacts_dir=self.config.artefacts_dir,
         )
         # The upstream's credentials too: an upstream may echo the Basic header the proxy sent.
         redactor = Redactor([observed.key or "", *self.config.upstream_secrets])
-        recorder = Recorder(settings, redactor, nodeid=f"proxy#{number}")
+        recorder = Recorder(context, redactor, nodeid=f"proxy#{number}")
         recorder.run_all(checks, exchange)
         findings = tuple(
             Finding(r.clause, r.level, r.check, r.title)

@@ -78,7 +78,7 @@ def recorder(
             state.collected_clauses if selected is None else selected & state.collected_clauses
         )
     rec = Recorder(
-        settings=livephoto_settings,
+        context=livephoto_settings.check_context(),
         redactor=Redactor([livephoto_settings.api_key]),
         selected=selected,
         nodeid=request.node.nodeid,

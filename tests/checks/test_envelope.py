@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from conformance.checks import envelope
-from tests.factories import error_body, exchange, mutate, outcome, settings, success_body
+from tests.factories import context, error_body, exchange, mutate, outcome, success_body
 
 OK = exchange()
 ERR = exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE"))
@@ -26,7 +26,7 @@ ALL = [
 
 @pytest.mark.parametrize("good", [OK, ERR], ids=["success", "error"])
 def test_conforming_answers_pass_every_check(good: Any) -> None:
-    assert {check.__name__: outcome(check, good, settings()) for check in ALL} == {
+    assert {check.__name__: outcome(check, good, context()) for check in ALL} == {
         check.__name__: "pass" for check in ALL
     }
 
@@ -112,7 +112,7 @@ CASES = [
 def test_each_violation_fails_exactly_its_checks(name: str, bad: Any, expected: dict[str, str]) -> None:
     failing = {}
     for check in ALL:
-        result = outcome(check, bad, settings())
+        result = outcome(check, bad, context())
         if result not in ("pass", "skip", "blocked"):
             failing[check.__name__] = result
     assert failing == expected
@@ -120,21 +120,21 @@ def test_each_violation_fails_exactly_its_checks(name: str, bad: Any, expected: 
 
 def test_non_json_body_only_fails_env_1() -> None:
     bad = exchange(500, b"<html>Internal Server Error</html>", headers=[("content-type", "text/html")])
-    results = {check.__name__: outcome(check, bad, settings()) for check in ALL}
+    results = {check.__name__: outcome(check, bad, context()) for check in ALL}
     assert results.pop("response_is_json_object") == "LP-ENV-1"
     assert set(results.values()) == {"blocked"}  # issue 17: one defect, one failing clause
 
 
 def test_request_ids_distinct() -> None:
     one, two = exchange(), exchange(body=success_body(request_id="req-9"))
-    assert outcome(envelope.request_ids_are_distinct, [one, two], settings()) == "pass"
-    assert outcome(envelope.request_ids_are_distinct, [one, exchange()], settings()) == "LP-ENV-2"
+    assert outcome(envelope.request_ids_are_distinct, [one, two], context()) == "pass"
+    assert outcome(envelope.request_ids_are_distinct, [one, exchange()], context()) == "LP-ENV-2"
     empty = exchange(body=success_body(request_id=""))
-    assert outcome(envelope.request_ids_are_distinct, [empty, empty], settings()) == "pass"
+    assert outcome(envelope.request_ids_are_distinct, [empty, empty], context()) == "pass"
 
 
 def test_additional_fields_are_information() -> None:
     extra = exchange(body=success_body(trace="x", error_detail={**success_body()["error_detail"], "hint": 1}))
-    assert envelope.additional_fields_are_reported(extra, settings()) == (
+    assert envelope.additional_fields_are_reported(extra, context()) == (
         "additional fields: trace, error_detail.hint"
     )

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from conformance.check_context import CheckContext
 from conformance.checks import video
 from conformance.exchange import Exchange
 from conformance.registry import check_of
-from conformance.settings import Settings
 from conformance.verdicts import Blocked, NotApplicable, Violation
 from tests.video_factory import exchange_for, videos
 
@@ -22,11 +22,11 @@ TALL = (300, 600)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(target_url="http://127.0.0.1:9", api_key="key", artefacts_dir=tmp_path / "artefacts")
+def settings(tmp_path: Path) -> CheckContext:
+    return CheckContext(api_key="key", artefacts_dir=tmp_path / "artefacts")
 
 
-def outcomes(exchange: Exchange, settings: Settings) -> dict[str, Any]:
+def outcomes(exchange: Exchange, settings: CheckContext) -> dict[str, Any]:
     """Each check's outcome by name: the info string, the Violation or the NotApplicable."""
     found: dict[str, Any] = {}
     for check in ALL_CHECKS:
@@ -111,7 +111,7 @@ def test_each_check_fails_exactly_the_bad_videos_it_targets(
     type_value: str | None,
     image: tuple[int, int],
     failing: set[str],
-    settings: Settings,
+    settings: CheckContext,
 ) -> None:
     payload = videos()[sample] if isinstance(sample, str) else sample()
     found = outcomes(exchange_for(payload, type_value=type_value, image=image), settings)
@@ -129,7 +129,7 @@ def test_each_check_fails_exactly_the_bad_videos_it_targets(
 
 
 @pytest.mark.parametrize("name", ["webm_vp9", "mp4_static", "mp4_one_frame", "random", "mp4_odd"])
-def test_a_failing_video_is_saved_playable_next_to_the_report(name: str, settings: Settings) -> None:
+def test_a_failing_video_is_saved_playable_next_to_the_report(name: str, settings: CheckContext) -> None:
     found = outcomes(exchange_for(videos()[name]), settings)
     violation = next(v for v in found.values() if isinstance(v, Violation))
     (saved,) = violation.evidence.artefacts
@@ -137,7 +137,7 @@ def test_a_failing_video_is_saved_playable_next_to_the_report(name: str, setting
     assert f"Saved: {saved}" in str(violation)
 
 
-def test_a_defective_base64_video_is_saved_decoded(settings: Settings) -> None:
+def test_a_defective_base64_video_is_saved_decoded(settings: CheckContext) -> None:
     with pytest.raises(Violation) as caught:
         video.video_is_strict_base64(exchange_for(url_safe()), settings)
     assert "character" in caught.value.received
@@ -146,7 +146,7 @@ def test_a_defective_base64_video_is_saved_decoded(settings: Settings) -> None:
     assert Path(saved).suffix == ".mp4"
 
 
-def test_base64_failure_names_the_position(settings: Settings) -> None:
+def test_base64_failure_names_the_position(settings: CheckContext) -> None:
     text = _b64("mp4_h264")
     with pytest.raises(Violation) as caught:
         video.video_is_strict_base64(exchange_for(text[:300] + "\r\n" + text[300:]), settings)
@@ -155,17 +155,17 @@ def test_base64_failure_names_the_position(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 401, 500])
-def test_checks_do_not_apply_to_error_responses(status: int, settings: Settings) -> None:
+def test_checks_do_not_apply_to_error_responses(status: int, settings: CheckContext) -> None:
     found = outcomes(exchange_for(None, status=status), settings)
     assert all(isinstance(outcome, NotApplicable) for outcome in found.values()), found
 
 
-def test_checks_do_not_apply_without_a_video_string(settings: Settings) -> None:
+def test_checks_do_not_apply_without_a_video_string(settings: CheckContext) -> None:
     found = outcomes(exchange_for(None), settings)
     assert all(isinstance(outcome, NotApplicable) for outcome in found.values()), found
 
 
-def test_audio_is_reported_never_failed(settings: Settings) -> None:
+def test_audio_is_reported_never_failed(settings: CheckContext) -> None:
     assert (
         video.video_audio_reported(exchange_for(videos()["mp4_h264_audio"]), settings)
         == "audio stream present"
@@ -174,13 +174,13 @@ def test_audio_is_reported_never_failed(settings: Settings) -> None:
     assert check_of(video.video_audio_reported).level.value == "MAY"
 
 
-def test_same_request_same_shape_passes(settings: Settings) -> None:
+def test_same_request_same_shape_passes(settings: CheckContext) -> None:
     first, second = exchange_for(videos()["mp4_h264"]), exchange_for(videos()["mp4_h264_audio"])
     assert "192×192" in video.identical_requests_give_same_shape(first, second, settings)
 
 
 @pytest.mark.parametrize("other", ["mp4_short", "mp4_odd", "mp4_slow_fps"])
-def test_same_request_different_shape_fails(other: str, settings: Settings) -> None:
+def test_same_request_different_shape_fails(other: str, settings: CheckContext) -> None:
     first, second = exchange_for(videos()["mp4_h264"]), exchange_for(videos()[other])
     with pytest.raises(Violation) as caught:
         video.identical_requests_give_same_shape(first, second, settings)
@@ -189,7 +189,7 @@ def test_same_request_different_shape_fails(other: str, settings: Settings) -> N
     assert all(Path(path).is_file() for path in caught.value.evidence.artefacts)
 
 
-def test_same_shape_is_blocked_by_undecodable_videos(settings: Settings) -> None:
+def test_same_shape_is_blocked_by_undecodable_videos(settings: CheckContext) -> None:
     with pytest.raises(Blocked, match="blocked by LP-VID-1"):
         video.identical_requests_give_same_shape(
             exchange_for(videos()["mp4_h264"]), exchange_for(videos()["random"]), settings
@@ -197,14 +197,14 @@ def test_same_shape_is_blocked_by_undecodable_videos(settings: Settings) -> None
 
 
 @pytest.mark.parametrize("full_body", ["mp4_h264_portrait_1x2", "mp4_faceless"])
-def test_avatar_and_full_body_framings_differ_passes(full_body: str, settings: Settings) -> None:
+def test_avatar_and_full_body_framings_differ_passes(full_body: str, settings: CheckContext) -> None:
     avatar = exchange_for(videos()["mp4_h264"], type_value="0")
     body = exchange_for(videos()[full_body], type_value="1")
     assert video.avatar_and_full_body_framings_differ(avatar, body, settings)
 
 
 @pytest.mark.parametrize("full_body", ["mp4_h264", "mp4_h264_audio", "mp4_static"])
-def test_identical_framings_fail(full_body: str, settings: Settings) -> None:
+def test_identical_framings_fail(full_body: str, settings: CheckContext) -> None:
     avatar = exchange_for(videos()["mp4_h264"], type_value="0")
     body = exchange_for(videos()[full_body], type_value="1")
     with pytest.raises(Violation) as caught:

@@ -120,7 +120,7 @@ def judge_echo(behaviour: zoo.Behaviour, key: str, tmp_path: Path) -> tuple[str,
         client_settings = ClientSettings(base_url=server.url, api_key=key, timeout=5.0)
         with TargetClient(client_settings) as client:
             exchange = client.send(ApiRequest(description="an LP-SEC-1 probe"))
-    recorder = Recorder(settings=factories.settings(api_key=key), redactor=Redactor([key]))
+    recorder = Recorder(context=factories.settings(api_key=key).check_context(), redactor=Redactor([key]))
     violation = recorder.run(security.api_key_is_not_echoed, exchange)
     assert violation is not None, f"LP-SEC-1 missed the echo in {exchange.body[:300]!r}"
     assert violation.clause == "LP-SEC-1"
@@ -189,7 +189,7 @@ def test_a_target_that_never_echoes_passes(tmp_path: Path) -> None:
         TargetClient(ClientSettings(base_url=server.url, api_key=KEY)) as client,
     ):
         exchange = client.send(ApiRequest(description="a probe"))
-    recorder = Recorder(settings=factories.settings(api_key=KEY), redactor=Redactor([KEY]))
+    recorder = Recorder(context=factories.settings(api_key=KEY).check_context(), redactor=Redactor([KEY]))
     assert recorder.run(security.api_key_is_not_echoed, exchange) is None
 
 

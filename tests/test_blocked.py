@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conformance.redact import Redactor
 from conformance.reports.model import aggregate
-from conformance.runner import Recorder
+from conformance.engine import Recorder
 from conformance.verdicts import Verdict
 from tests.factories import API_KEY, exchange, settings, success_body
 

@@ -1,6 +1,6 @@
 """Judge every response of a load run with the suite's checks, at a bounded CPU cost.
 
-Every response gets the planned checks of ``conformance.runner`` (envelope, errors, security, the
+Every response gets the planned checks of ``conformance.engine`` (envelope, errors, security, the
 §5 clause its request breaks, LP-OPS-1 latency budgets). Decoding videos is the costly part, so the
 full video checks (LP-OK-2, LP-VID-*) run on one success response in ``video_every`` (the first one
 always); the others get every check but those. The fully judged videos of the same pooled request
@@ -25,7 +25,7 @@ from conformance.exchange import ApiRequest, Exchange
 from conformance.media import probe_exchange
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
-from conformance.runner import CheckFunc, Recorder, plan
+from conformance.engine import CheckFunc, Recorder, plan
 from conformance.settings import Settings
 from conformance.spec import Level
 from conformance.verdicts import Verdict

@@ -14,7 +14,7 @@ from conformance.load.judge import failing_outcomes, ghost, results_of
 from conformance.redact import Redactor
 from conformance.reports.markdown import cell
 from conformance.reports.model import CheckResult, RunReport, aggregate
-from conformance.runner import Recorder
+from conformance.engine import Recorder
 from conformance.settings import Settings
 from conformance.spec import catalogue
 

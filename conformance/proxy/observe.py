@@ -1,6 +1,6 @@
 """Judge proxied exchanges with the suite's checks and keep bounded running totals (issue 9).
 
-Each exchange gets the checks the suite would run on it (``conformance.runner.plan``): the request
+Each exchange gets the checks the suite would run on it (``conformance.engine.plan``): the request
 decides the expectation when it visibly breaks one §5 clause (``observed.expectation``), otherwise
 the response decides. Judging decodes videos (CPU work): callers run ``Observer.judge`` in a
 thread. Totals stay bounded however long the proxy runs: outcome counts per check, and at most
@@ -24,7 +24,7 @@ from conformance.proxy.config import ProxyConfig
 from conformance.proxy.observed import Observed, expectation
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, aggregate
-from conformance.runner import CheckFunc, Recorder, plan
+from conformance.engine import CheckFunc, Recorder, plan
 from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict
 

@@ -27,7 +27,7 @@ from conformance.spec import Level
 from conformance.verdicts import Violation
 
 if TYPE_CHECKING:
-    from conformance.runner import Recorder
+    from conformance.engine import Recorder
 
 # Success videos kept for the HTML report, per test: one per distinct (image format, type) of the
 # request, so a test sending many kinds of valid request offers the report distinct inputs.
@@ -69,7 +69,7 @@ def recorder(
     Every exchange the test sends, however it was judged, is also judged against LP-OPS-1's
     latency bounds when the test ends: the bound holds for the slowest answer of the run.
     """
-    from conformance.runner import Recorder  # checks load PyAV and OpenCV: only when the suite runs
+    from conformance.engine import Recorder  # checks load PyAV and OpenCV: only when the suite runs
 
     state = request.config.stash[state_key]
     selected = selected_clauses(livephoto_settings)

@@ -19,7 +19,7 @@ from conformance.reports.model import CheckResult, RunReport, Sample
 from conformance.settings import Settings
 
 if TYPE_CHECKING:
-    from conformance.runner import Recorder
+    from conformance.engine import Recorder
 
 
 @dataclass

@@ -10,7 +10,7 @@ from conformance import strategies as st
 from conformance.checks import envelope
 from conformance.client import TargetClient
 from conformance.exchange import Key
-from conformance.runner import COMMON
+from conformance.engine import COMMON
 from conformance.suite._shared import send
 
 

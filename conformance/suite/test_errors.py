@@ -12,7 +12,7 @@ from hypothesis import given
 from conformance import strategies as st
 from conformance.checks import errors
 from conformance.exchange import ApiRequest, Key
-from conformance.runner import COMMON, ERROR_COMMON
+from conformance.engine import COMMON, ERROR_COMMON
 from conformance.settings import Settings
 from conformance.suite._shared import error_settings, send, with_covering_set, with_header
 

@@ -11,7 +11,7 @@ from conformance import strategies as st
 from conformance.checks import security
 from conformance.client import TargetClient, TargetGone, TargetUnreachable
 from conformance.exchange import ApiRequest, Key, Part
-from conformance.runner import COMMON, ERROR_COMMON, Recorder
+from conformance.engine import COMMON, ERROR_COMMON, Recorder
 from conformance.suite._shared import send
 
 OVERSIZED_BODY = 50 * 1024 * 1024  # LP-SEC-3: "Oversized bodies (e.g. 50 MB)"

@@ -200,7 +200,7 @@ def test_recorded_violation_prints_no_form_of_the_key() -> None:
     from urllib.parse import quote
 
     from conformance.redact import Redactor, key_forms
-    from conformance.runner import Recorder
+    from conformance.engine import Recorder
 
     body = error_body(
         401, "ERROR_USER_NOT_EXISTS", error_msg=f"unknown key {quote(API_KEY + '+/=', safe='')}"

@@ -27,7 +27,7 @@ from conformance.exchange import ApiRequest
 from conformance.redact import MASK, Redactor, key_forms
 from conformance.reports import write_reports
 from conformance.reports.model import aggregate
-from conformance.runner import Recorder
+from conformance.engine import Recorder
 from conformance.verdicts import Verdict
 from tests import factories
 from tests.hostile import servers as zoo

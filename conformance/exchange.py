@@ -5,17 +5,32 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Generic, Protocol, TypeVar, cast
 
 from conformance.check_context import DEFAULT_INVALID_KEY
+from conformance.protocol.request import ENDPOINT_PATH as ENDPOINT_PATH  # re-exported (LP-REQ-1)
+from conformance.protocol.request import IMAGE_FIELD, TYPE_FIELD
+from conformance.protocol.request import KEY_HEADER as KEY_HEADER  # re-exported (LP-REQ-3)
+from conformance.schemas import SchemaError, envelope_errors
+from conformance.verdicts import ImageSummary, PartSummary, RequestSummary, ResponseSummary
 
-ENDPOINT_PATH = "/api/portrait/effects/live-photo"  # LP-REQ-1
-KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
 KEY_PLACEHOLDER = "$LIVEPHOTO_API_KEY"
 BODY_EXCERPT = 600  # characters of a response body shown in evidence
+
+
+JsonValue = object  # what ``json.loads`` returns: dict, list, str, int, float, bool or None
+T = TypeVar("T")
+
+
+class _Printer(Protocol):
+    """IPython's and Hypothesis's pretty printer, as ``_repr_pretty_`` receives it."""
+
+    def text(self, text: str) -> None: ...
 
 
 class Key(StrEnum):
@@ -44,19 +59,19 @@ class Part:
             f"content_type={self.content_type!r})"
         )
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+    def _repr_pretty_(self, printer: _Printer, cycle: bool) -> None:
         printer.text(repr(self))
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> PartSummary:
         """The part without its bytes."""
-        out: dict[str, Any] = {"name": self.name, "bytes": len(self.content)}
-        if self.filename is not None:
-            out["filename"] = self.filename
-        if self.content_type is not None:
-            out["content_type"] = self.content_type
-        if self.filename is None and len(self.content) <= 64:
-            out["value"] = self.content.decode("utf-8", "replace")
-        return out
+        short_text = self.filename is None and len(self.content) <= 64
+        return PartSummary(
+            name=self.name,
+            bytes=len(self.content),
+            filename=self.filename,
+            content_type=self.content_type,
+            value=self.content.decode("utf-8", "replace") if short_text else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ class ApiRequest:
     expect_clause: str | None = None
     labels: tuple[str, ...] = ()
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+    def _repr_pretty_(self, printer: _Printer, cycle: bool) -> None:
         # Hypothesis prints falsifying examples with this: the description, never megabytes of body.
         printer.text(
             f"ApiRequest({self.description!r}, key={self.key.value!r}, expect={self.expect_clause!r})"
@@ -103,7 +118,7 @@ class ApiRequest:
     def type_value(self) -> str:
         """The ``type`` text field as sent, ``"0"`` when absent (LP-REQ-5: absent means avatar)."""
         for part in self.parts:
-            if part.filename is None and part.name == "type":
+            if part.filename is None and part.name == TYPE_FIELD:
                 return part.content.decode("utf-8", "replace")
         return "0"
 
@@ -111,7 +126,7 @@ class ApiRequest:
     def image_bytes(self) -> bytes | None:
         """The content of the first file part, if any."""
         for part in self.parts:
-            if part.filename is not None or part.name == "image_target":
+            if part.filename is not None or part.name == IMAGE_FIELD:
                 return part.content
         return None
 
@@ -124,31 +139,23 @@ class ApiRequest:
             Key.EMPTY: "",
         }[self.key]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RequestSummary:
         """The request for reports: fields, image facts and sizes, never bytes or the key."""
-        out: dict[str, Any] = {
-            "description": self.description,
-            "method": self.method,
-            "path": self.path,
-            "api_key": self.key.value if self.key is not Key.VALID else "valid (redacted)",
-        }
-        if self.key_header != KEY_HEADER:
-            out["key_header"] = self.key_header
-        if self.parts:
-            out["parts"] = [part.summary() for part in self.parts]
-        if self.raw_body is not None:
-            out["raw_body_bytes"] = len(self.raw_body)
-            out["content_type"] = self.content_type
-        if self.headers:
-            out["headers"] = dict(self.headers)
-        if self.image is not None:
-            out["image"] = {
-                "format": self.image.format,
-                "width": self.image.width,
-                "height": self.image.height,
-                "bytes": self.image.size,
-            }
-        return out
+        image = self.image
+        return RequestSummary(
+            description=self.description,
+            method=self.method,
+            path=self.path,
+            api_key=self.key.value if self.key is not Key.VALID else "valid (redacted)",
+            key_header=self.key_header if self.key_header != KEY_HEADER else None,
+            parts=tuple(part.summary() for part in self.parts),
+            raw_body_bytes=None if self.raw_body is None else len(self.raw_body),
+            content_type=self.content_type if self.raw_body is not None else None,
+            headers=self.headers,
+            image=None
+            if image is None
+            else ImageSummary(image.format, image.width, image.height, image.size),
+        )
 
     def curl(self, url: str, sample_dir: Path | None = None, invalid_key: str = DEFAULT_INVALID_KEY) -> str:
         """A curl command that replays this request, with the key as ``$LIVEPHOTO_API_KEY``.
@@ -204,7 +211,42 @@ class _NoJson:
         return "<not JSON>"
 
 
-NOT_JSON: Any = _NoJson()
+NOT_JSON: JsonValue = _NoJson()
+
+
+class MemoKey(Generic[T]):
+    """A typed slot of ``Exchange.memo``, owned by the layer that computes its value (the media
+    layer's decoded video): the model keeps the value without knowing its type, like pytest's
+    ``StashKey``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"MemoKey({self.name!r})"
+
+
+class Memo:
+    """Values computed once per exchange, each under its typed ``MemoKey``."""
+
+    def __init__(self) -> None:
+        self._values: dict[MemoKey[object], object] = {}
+
+    def get(self, key: MemoKey[T], compute: Callable[[], T]) -> T:
+        """The value under ``key``, computed by ``compute`` the first time."""
+        slot = cast("MemoKey[object]", key)
+        if slot not in self._values:
+            self._values[slot] = compute()
+        return cast(T, self._values[slot])
+
+    def put(self, key: MemoKey[T], value: T) -> None:
+        """Set the value under ``key`` (a value known without computing it)."""
+        self._values[cast("MemoKey[object]", key)] = value
+
+    def __contains__(self, key: MemoKey[T]) -> bool:
+        return key in self._values
 
 
 @dataclass
@@ -220,7 +262,10 @@ class Exchange:
     truncated: bool = False
     sample_dir: Path | None = None
     invalid_api_key: str = DEFAULT_INVALID_KEY  # what a ``Key.INVALID`` request carried (no secret)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # What layers above compute once per exchange (the media layer's decoded video). Not an init
+    # field: ``dataclasses.replace`` (a decoded body) starts with an empty memo, as it starts with
+    # no cached ``json`` or ``schema_errors``.
+    memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)
 
     def __repr__(self) -> str:
         # pytest's long tracebacks repr every frame's arguments: a 64 MiB body would become a
@@ -236,21 +281,27 @@ class Exchange:
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
 
-    @property
-    def json(self) -> Any:
-        """The body parsed as JSON, or ``NOT_JSON``."""
-        if "json" not in self.cache:
-            try:
-                self.cache["json"] = json.loads(self.body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                self.cache["json"] = NOT_JSON
-        return self.cache["json"]
+    @cached_property
+    def json(self) -> JsonValue:
+        """The body parsed as JSON (once), or ``NOT_JSON``."""
+        try:
+            parsed: JsonValue = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return NOT_JSON
+        return parsed
 
     @property
-    def envelope(self) -> dict[str, Any] | None:
+    def envelope(self) -> dict[str, object] | None:
         """The body when it is a JSON object, else None."""
         body = self.json
-        return body if isinstance(body, dict) else None
+        return cast("dict[str, object]", body) if isinstance(body, dict) else None
+
+    @cached_property
+    def schema_errors(self) -> tuple[SchemaError, ...]:
+        """The envelope's schema violations for its status, validated once (several LP-ENV checks
+        read them); none without an envelope (LP-ENV-1 judges that)."""
+        envelope = self.envelope
+        return () if envelope is None else tuple(envelope_errors(envelope, self.status))
 
     @property
     def code(self) -> str | None:
@@ -269,24 +320,25 @@ class Exchange:
     def body_excerpt(self, limit: int = BODY_EXCERPT) -> str:
         """The start of the body as text, long base64 videos shortened."""
         envelope = self.envelope
-        if envelope is not None and isinstance(self.video_b64, str) and len(self.video_b64) > 80:
+        data = (envelope or {}).get("data")
+        if envelope is not None and isinstance(data, dict) and self.video_b64 and len(self.video_b64) > 80:
             shown = dict(envelope)
-            shown["data"] = {**envelope["data"], "video": f"<{len(self.video_b64)} base64 chars>"}
+            shown["data"] = {**data, "video": f"<{len(self.video_b64)} base64 chars>"}
             text = json.dumps(shown, ensure_ascii=False)
         else:
             text = self.body[: limit * 4].decode("utf-8", "replace")
         return text if len(text) <= limit else text[:limit] + "…"
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ResponseSummary:
         """The response for reports."""
-        return {
-            "status": self.status,
-            "headers": dict(self.headers),
-            "body_excerpt": self.body_excerpt(),
-            "bytes": len(self.body),
-            "truncated": self.truncated,
-            "elapsed_ms": round(self.elapsed * 1000, 1),
-        }
+        return ResponseSummary(
+            status=self.status,
+            headers=tuple(self.headers),
+            body_excerpt=self.body_excerpt(),
+            bytes=len(self.body),
+            truncated=self.truncated,
+            elapsed_ms=round(self.elapsed * 1000, 1),
+        )
 
     def curl(self) -> str:
         """The curl reproduction of the request."""
@@ -297,7 +349,7 @@ class Exchange:
         sends), so a report can show it beside the video made of it; "" without a saved file."""
         parts = self.request.parts
         part = next((p for p in parts if p.filename is not None), None) or next(
-            (p for p in parts if p.name == "image_target"), None
+            (p for p in parts if p.name == IMAGE_FIELD), None
         )
         if self.sample_dir is None or part is None:
             return ""

@@ -40,7 +40,7 @@ class Check:
             received=received,
             expected=expected,
             evidence=evidence,
-            level=self.level.value,
+            level=self.level,
             text=self.clause.text,
         )
 

@@ -58,7 +58,7 @@ def test_curl_sends_the_configured_invalid_key_and_reproduces_the_answer(
     must_reject = FAILURE_CHECKS["LP-ERR-2"][0]
     settings = Settings(lax_server.url, VALID_KEY, invalid_api_key=CONFIGURED_INVALID_KEY)
     with pytest.raises(Violation) as caught:
-        must_reject(exchange, settings)
+        must_reject(exchange, settings.check_context())
     curl = caught.value.evidence.curl
     assert f"ailabapi-api-key: {CONFIGURED_INVALID_KEY}" in curl
     assert DEFAULT_INVALID_KEY not in curl and VALID_KEY not in curl

@@ -33,3 +33,36 @@ def test_two_setup_commands() -> None:
     assert first < second
     for line in (first, second):
         assert "rm -rf .venv" in ci[line - 1]
+
+
+# A measured figure: a number with a unit of time, rate or memory (targets, "≤ 150 ms", are not).
+# An input size ("5 MiB photos", "5 MiB + 1") is not a measured figure either.
+MEASURED = re.compile(
+    r"(?<![≤≥] )(?<![≤≥])\b\d+(?:\.\d+)?(?:[–-]\d+(?:\.\d+)?)? ?(?:ms|requests/s|req/s|MB|MiB)\b"
+    r"(?! (?:\+|photo|upload|bod))"
+)
+BENCHMARK = re.compile(r"benchmarks/(?!RESULTS\.md)\w+\.py")
+
+
+def _paragraphs(path: Path) -> list[tuple[str, str]]:
+    """Paragraphs and list items: the text a figure would be typed into beside its script."""
+    text = path.read_text(encoding="utf-8")
+    return [(path.name, part) for part in re.split(r"\n\s*\n|\n(?=- |#)", text) if part.strip()]
+
+
+def test_benchmark_figures_are_kept_once_in_results_md() -> None:
+    """Regression (issue 16): the README and the docs typed benchmark figures of their own, which
+    contradicted benchmarks/RESULTS.md and each other. A paragraph that names a benchmark script
+    links to RESULTS.md and states no measured figure of its own."""
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    problems = []
+    for path in docs:
+        for section in re.split(r"\n(?=#{2,3} )", path.read_text(encoding="utf-8")):
+            if BENCHMARK.search(section) and "RESULTS.md" not in section:
+                problems.append(f"{path.name} {section.splitlines()[0]!r}: names a benchmark, no RESULTS.md")
+    for name, paragraph in (p for path in docs for p in _paragraphs(path)):
+        if BENCHMARK.search(paragraph):
+            start = paragraph.strip().splitlines()[0][:60]
+            problems += [f"{name} {start!r}: types {m.group()!r}" for m in MEASURED.finditer(paragraph)]
+    assert not problems, "\n".join(problems)
+    assert (ROOT / "benchmarks" / "RESULTS.md").is_file()

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from conformance.check_context import CheckContext
 from conformance.exchange import Exchange
 from conformance.registry import fail, requirement
-from conformance.schemas import envelope_errors
 from conformance.verdicts import Blocked
 
 UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")  # LP-ENV-5
@@ -27,10 +26,8 @@ def _envelope(exchange: Exchange) -> dict[str, object]:
 
 
 def _schema_failures(exchange: Exchange, clause: str) -> None:
-    envelope = _envelope(exchange)
-    if "schema_errors" not in exchange.cache:  # validated once per exchange, read by four checks
-        exchange.cache["schema_errors"] = envelope_errors(envelope, exchange.status)
-    errors = [e for e in exchange.cache["schema_errors"] if e.clause == clause]
+    _envelope(exchange)  # blocked without one
+    errors = [e for e in exchange.schema_errors if e.clause == clause]  # validated once per exchange
     if errors:
         fail("; ".join(f"{e.path or '(top level)'}: {e.message}" for e in errors[:4]), clause)
 

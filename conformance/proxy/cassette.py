@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, cast
 
 from jsonschema import Draft202012Validator
 
@@ -65,8 +65,189 @@ CREDENTIAL_HEADERS = frozenset(
 DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
+KeyState = Literal["present", "empty", "missing"]  # what a request's key was: never the key
+JsonObject = dict[str, Any]  # one parsed cassette line: JSON, checked against the schema
+
+
 class CassetteError(ValueError):
     """A cassette or a blob replay cannot use; the message is one line."""
+
+
+Header = tuple[str, str]
+
+
+def _headers_of(value: object) -> tuple[Header, ...]:
+    return tuple((str(pair[0]), str(pair[1])) for pair in cast("list[list[object]]", value or []))
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class RecordedPart:
+    """One multipart part as recorded: a short text field inline (``value``), anything else as
+    the SHA-256 of its blob."""
+
+    name: str
+    bytes: int
+    filename: str | None = None
+    content_type: str | None = None
+    value: str | None = None
+    sha256: str | None = None
+
+    def as_dict(self) -> JsonObject:
+        """The part as the cassette line holds it (absent facts left out)."""
+        out: JsonObject = {"name": self.name, "bytes": self.bytes}
+        for key in ("filename", "content_type", "value", "sha256"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> RecordedPart:
+        """A part of a line the schema accepted."""
+        return cls(
+            name=str(data["name"]),
+            bytes=int(data["bytes"]),
+            filename=_text_or_none(data.get("filename")),
+            content_type=_text_or_none(data.get("content_type")),
+            value=_text_or_none(data.get("value")),
+            sha256=_text_or_none(data.get("sha256")),
+        )
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """What the client sent, redacted: credential headers ``***``, files by SHA-256."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: tuple[Header, ...] = ()
+    key: KeyState = "present"
+    content_type: str | None = None
+    parts: tuple[RecordedPart, ...] = ()
+    image_sha256: str | None = None  # a digest of the image as sent: matching needs it
+    type: str | None = None
+    body_bytes: int = 0
+
+    def as_dict(self) -> JsonObject:
+        """The request as the cassette line holds it."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": [list(pair) for pair in self.headers],
+            "key": self.key,
+            "content_type": self.content_type,
+            "parts": [part.as_dict() for part in self.parts],
+            "image_sha256": self.image_sha256,
+            "type": self.type,
+            "body_bytes": self.body_bytes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> RecordedRequest:
+        """The request of a line the schema accepted (absent optional facts take defaults)."""
+        return cls(
+            method=str(data["method"]),
+            path=str(data["path"]),
+            query=str(data.get("query", "")),
+            headers=_headers_of(data.get("headers")),
+            key=cast(KeyState, data.get("key", "present")),
+            content_type=_text_or_none(data.get("content_type")),
+            parts=tuple(RecordedPart.from_dict(part) for part in data.get("parts", [])),
+            image_sha256=_text_or_none(data.get("image_sha256")),
+            type=_text_or_none(data.get("type")),
+            body_bytes=int(data.get("body_bytes", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """The upstream's answer as recorded: the body as text (the video as ``VIDEO_MARKER`` and a
+    blob), or as a blob, or ``withheld`` with the reason."""
+
+    status: int
+    headers: tuple[Header, ...] = ()
+    bytes: int = 0
+    body: str | None = None
+    body_sha256: str | None = None
+    video_sha256: str | None = None
+    decoded_from: str | None = None  # the Content-Encoding the body was decoded from
+    withheld: str | None = None  # why no body was stored
+
+    def as_dict(self) -> JsonObject:
+        """The response as the cassette line holds it (``decoded_from``/``withheld`` only when set)."""
+        out: JsonObject = {
+            "status": self.status,
+            "headers": [list(pair) for pair in self.headers],
+            "bytes": self.bytes,
+            "body": self.body,
+            "body_sha256": self.body_sha256,
+            "video_sha256": self.video_sha256,
+        }
+        if self.decoded_from is not None:
+            out["decoded_from"] = self.decoded_from
+        if self.withheld is not None:
+            out["withheld"] = self.withheld
+        return out
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> RecordedResponse:
+        """The response of a line the schema accepted."""
+        return cls(
+            status=int(data["status"]),
+            headers=_headers_of(data.get("headers")),
+            bytes=int(data.get("bytes", 0)),
+            body=_text_or_none(data.get("body")),
+            body_sha256=_text_or_none(data.get("body_sha256")),
+            video_sha256=_text_or_none(data.get("video_sha256")),
+            decoded_from=_text_or_none(data.get("decoded_from")),
+            withheld=_text_or_none(data.get("withheld")),
+        )
+
+
+@dataclass(frozen=True)
+class CassetteEntry:
+    """One line of ``cassettes.jsonl``: a request, the answer it got, and when."""
+
+    request: RecordedRequest
+    response: RecordedResponse
+    recorded_at: str = ""
+    upstream_ms: float | None = None
+    total_ms: float | None = None
+    format: int = FORMAT_VERSION
+
+    def as_dict(self) -> JsonObject:
+        """The line as written (schemas/cassette.schema.json)."""
+        timings: JsonObject = {}
+        if self.upstream_ms is not None:
+            timings["upstream_ms"] = self.upstream_ms
+        if self.total_ms is not None:
+            timings["total_ms"] = self.total_ms
+        return {
+            "format": self.format,
+            "recorded_at": self.recorded_at,
+            "request": self.request.as_dict(),
+            "response": self.response.as_dict(),
+            "timings": timings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> CassetteEntry:
+        """A line the schema accepted (``load_numbered`` validates first)."""
+        timings = data.get("timings") or {}
+        upstream, total = timings.get("upstream_ms"), timings.get("total_ms")
+        return cls(
+            request=RecordedRequest.from_dict(data["request"]),
+            response=RecordedResponse.from_dict(data["response"]),
+            recorded_at=str(data.get("recorded_at", "")),
+            upstream_ms=None if upstream is None else float(upstream),
+            total_ms=None if total is None else float(total),
+            format=int(data["format"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -148,7 +329,7 @@ class CassetteWriter:
             partial.replace(path)  # atomic: a reader never sees half a blob
         return digest
 
-    def record(self, observed: Observed, exchange: Exchange, timings: Timings) -> dict[str, Any]:
+    def record(self, observed: Observed, exchange: Exchange, timings: Timings) -> CassetteEntry:
         """Write one exchange (the upstream's answer as received); returns the entry as written."""
         secrets = [observed.key or ""]
         secrets += credential_secrets(
@@ -158,19 +339,19 @@ class CassetteWriter:
             (name, value) for name, value in exchange.headers if name.lower() not in self.keep_headers
         )
         redactor = Redactor(secrets)
-        entry = {
-            "format": FORMAT_VERSION,
-            "recorded_at": timings.started_at,
-            "request": self._request(observed, redactor),
-            "response": self._response(exchange, redactor),
-            "timings": {"upstream_ms": timings.upstream_ms, "total_ms": timings.total_ms},
-        }
-        line = json.dumps(entry, ensure_ascii=False)
+        entry = CassetteEntry(
+            request=self._request(observed, redactor),
+            response=self._response(exchange, redactor),
+            recorded_at=timings.started_at,
+            upstream_ms=timings.upstream_ms,
+            total_ms=timings.total_ms,
+        )
+        line = json.dumps(entry.as_dict(), ensure_ascii=False)
         with self._lock, (self.directory / CASSETTE_FILE).open("a", encoding="utf-8") as out:
             out.write(line + "\n")
         return entry
 
-    def _headers(self, headers: Iterable[tuple[str, str]], redactor: Redactor) -> list[list[str]]:
+    def _headers(self, headers: Iterable[Header], redactor: Redactor) -> tuple[Header, ...]:
         """Credential headers (and the key header, always) as ``***``; the rest redacted."""
         kept = []
         for name, value in headers:
@@ -178,62 +359,58 @@ class CassetteWriter:
             filtered = lowered == KEY_HEADER or (
                 lowered in CREDENTIAL_HEADERS and lowered not in self.keep_headers
             )
-            kept.append([redactor.text(name), MASK if filtered else redactor.text(value)])
-        return kept
+            kept.append((redactor.text(name), MASK if filtered else redactor.text(value)))
+        return tuple(kept)
 
-    def _request(self, observed: Observed, redactor: Redactor) -> dict[str, Any]:
+    def _request(self, observed: Observed, redactor: Redactor) -> RecordedRequest:
         request = observed.request
         parts = []
         inline = 0
         for part in request.parts:
-            described: dict[str, Any] = {"name": redactor.text(part.name), "bytes": len(part.content)}
-            if part.filename is not None:
-                described["filename"] = redactor.text(part.filename)
-            if part.content_type is not None:
-                described["content_type"] = redactor.text(part.content_type)
             size = len(part.content)
-            if part.filename is None and size <= MAX_INLINE_TEXT and inline + size <= MAX_INLINE_TOTAL:
+            short_text = (
+                part.filename is None and size <= MAX_INLINE_TEXT and inline + size <= MAX_INLINE_TOTAL
+            )
+            if short_text:
                 inline += size
-                described["value"] = redactor.text(part.content.decode("utf-8", "replace"))
-            else:
-                described["sha256"] = self.blob(redactor.data(part.content))
-            parts.append(described)
-        return {
-            "method": redactor.text(request.method),
-            "path": redactor.text(request.path),
-            "query": redactor.text(observed.query),
-            "headers": self._headers(observed.headers, redactor),
-            "key": observed.key_state,
-            "content_type": None if request.content_type is None else redactor.text(request.content_type),
-            "parts": parts,
-            "image_sha256": observed.image_sha256,  # a digest of what was sent: matching needs it
-            "type": None if observed.type_value is None else redactor.text(observed.type_value),
-            "body_bytes": observed.body_bytes,
-        }
+            parts.append(
+                RecordedPart(
+                    name=redactor.text(part.name),
+                    bytes=size,
+                    filename=None if part.filename is None else redactor.text(part.filename),
+                    content_type=None if part.content_type is None else redactor.text(part.content_type),
+                    value=redactor.text(part.content.decode("utf-8", "replace")) if short_text else None,
+                    sha256=None if short_text else self.blob(redactor.data(part.content)),
+                )
+            )
+        return RecordedRequest(
+            method=redactor.text(request.method),
+            path=redactor.text(request.path),
+            query=redactor.text(observed.query),
+            headers=self._headers(observed.headers, redactor),
+            key=cast(KeyState, observed.key_state),
+            content_type=None if request.content_type is None else redactor.text(request.content_type),
+            parts=tuple(parts),
+            image_sha256=observed.image_sha256,  # a digest of what was sent: matching needs it
+            type=None if observed.type_value is None else redactor.text(observed.type_value),
+            body_bytes=observed.body_bytes,
+        )
 
-    def _response(self, exchange: Exchange, redactor: Redactor) -> dict[str, Any]:
+    def _response(self, exchange: Exchange, redactor: Redactor) -> RecordedResponse:
         headers = list(exchange.headers)
-        out: dict[str, Any] = {
-            "status": exchange.status,
-            "headers": [],
-            "bytes": len(exchange.body),
-            "body": None,
-            "body_sha256": None,
-            "video_sha256": None,
-        }
         codings = content_codings(headers)
         if codings:  # the body is stored decoded: the header would no longer be true
             headers = [(name, value) for name, value in headers if name.lower() != "content-encoding"]
+        recorded = RecordedResponse(
+            status=exchange.status, headers=self._headers(headers, redactor), bytes=len(exchange.body)
+        )
         if codings and exchange.body:
             try:
                 decoded = decode_content(exchange.body, ", ".join(codings), self.max_body)
             except Undecodable as exc:
-                out["headers"] = self._headers(headers, redactor)
-                out["withheld"] = f"{exc}: the body is not recorded"
-                return out
-            out["decoded_from"] = ", ".join(codings)
-            exchange = replace(exchange, body=decoded, cache={})
-        out["headers"] = self._headers(headers, redactor)
+                return replace(recorded, withheld=f"{exc}: the body is not recorded")
+            recorded = replace(recorded, decoded_from=", ".join(codings))
+            exchange = replace(exchange, body=decoded)
         try:
             text: str | None = exchange.body.decode("utf-8")
         except UnicodeDecodeError:
@@ -245,14 +422,12 @@ class CassetteWriter:
             except (binascii.Error, ValueError):
                 decoded_video = None
             if decoded_video is not None and base64.b64encode(decoded_video).decode("ascii") == video:
-                out["video_sha256"] = self.blob(redactor.data(decoded_video))
+                recorded = replace(recorded, video_sha256=self.blob(redactor.data(decoded_video)))
                 text = text.replace(video, VIDEO_MARKER)
         if text is not None and len(text) <= MAX_INLINE_TEXT:
-            out["body"] = redactor.text(text)
-        else:
-            body = exchange.body if text is None else text.encode("utf-8")
-            out["body_sha256"] = self.blob(redactor.data(body))
-        return out
+            return replace(recorded, body=redactor.text(text))
+        body = exchange.body if text is None else text.encode("utf-8")
+        return replace(recorded, body_sha256=self.blob(redactor.data(body)))
 
 
 @cache
@@ -260,7 +435,7 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(load_json("cassette.schema.json"))
 
 
-def _problem(entry: Any) -> str | None:
+def _problem(entry: object) -> str | None:
     """What makes a parsed line unusable, in one line, or None."""
     error = next(iter(sorted(_validator().iter_errors(entry), key=lambda e: list(e.absolute_path))), None)
     if error is None:
@@ -291,7 +466,7 @@ def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
         yield number, line
 
 
-def load_numbered(directory: Path) -> list[tuple[int, dict[str, Any]]]:
+def load_numbered(directory: Path) -> list[tuple[int, CassetteEntry]]:
     """Every entry of a record directory with its line number, in recording order.
 
     CassetteError when there is none, or naming every bad line (one line each, the first
@@ -304,7 +479,7 @@ def load_numbered(directory: Path) -> list[tuple[int, dict[str, Any]]]:
             f"{directory} holds no {CASSETTE_FILE}: "
             "record one with `livephoto-conformance proxy --record DIR`"
         )
-    entries: list[tuple[int, dict[str, Any]]] = []
+    entries: list[tuple[int, CassetteEntry]] = []
     problems: list[str] = []
     with path.open("rb") as handle:
         for number, line in _lines(handle):
@@ -320,11 +495,16 @@ def load_numbered(directory: Path) -> list[tuple[int, dict[str, Any]]]:
                 continue
             problem = _problem(entry)
             if problem is None:
-                problem = _blob_problem(Path(directory), entry["response"])
+                try:
+                    typed = CassetteEntry.from_dict(entry)  # the schema vouches for every field read
+                except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                    problem = f"not a cassette entry: {type(exc).__name__}: {str(exc)[:120]}"
+                else:
+                    problem = _blob_problem(Path(directory), typed.response)
             if problem is not None:
                 problems.append(f"{path}:{number}: {problem}")
                 continue
-            entries.append((number, entry))
+            entries.append((number, typed))
     if problems:
         listed = problems[:MAX_LISTED_ERRORS]
         if len(problems) > len(listed):
@@ -334,16 +514,19 @@ def load_numbered(directory: Path) -> list[tuple[int, dict[str, Any]]]:
     return entries
 
 
-def load_cassettes(directory: Path) -> list[dict[str, Any]]:
+def load_cassettes(directory: Path) -> list[CassetteEntry]:
     """Every entry of a record directory, in recording order (see ``load_numbered``)."""
     return [entry for _, entry in load_numbered(directory)]
 
 
-def _blob_problem(directory: Path, response: dict[str, Any]) -> str | None:
+def _blob_problem(directory: Path, response: RecordedResponse) -> str | None:
     """Whether the blobs a response names exist as regular files within their caps (their
     content is checked when they are served)."""
-    for field, cap in (("body_sha256", MAX_BODY_BLOB), ("video_sha256", MAX_VIDEO_BLOB)):
-        digest = response.get(field)
+    named = (
+        ("body_sha256", response.body_sha256, MAX_BODY_BLOB),
+        ("video_sha256", response.video_sha256, MAX_VIDEO_BLOB),
+    )
+    for field, digest, cap in named:
         if digest is not None:
             try:
                 _open_blob(directory, digest, cap).close()
@@ -392,23 +575,21 @@ def read_blob(directory: Path, digest: str, cap: int) -> bytes:
     return content
 
 
-def response_body(directory: Path, response: dict[str, Any]) -> bytes:
+def response_body(directory: Path, response: RecordedResponse) -> bytes:
     """The recorded response body, the video put back (byte-exact unless the key was redacted or
     the body was decoded); empty when it was withheld. CassetteError for an unusable blob."""
-    text = response.get("body")
-    video_sha = response.get("video_sha256")
+    text = response.body
+    video_sha = response.video_sha256
     if text is not None:
-        if not isinstance(text, str):
-            raise CassetteError("response/body is not a string")
         if video_sha and VIDEO_MARKER in text:
             if text.count(VIDEO_MARKER) != 1:
                 raise CassetteError("response/body holds the video marker more than once")
             video = read_blob(directory, video_sha, MAX_VIDEO_BLOB)
             text = text.replace(VIDEO_MARKER, base64.b64encode(video).decode("ascii"))
         return text.encode("utf-8")
-    if response.get("body_sha256") is None:
+    if response.body_sha256 is None:
         return b""  # withheld (a coding the proxy does not decode), or nothing recorded
-    body = read_blob(directory, response["body_sha256"], MAX_BODY_BLOB)
+    body = read_blob(directory, response.body_sha256, MAX_BODY_BLOB)
     if video_sha and VIDEO_MARKER.encode() in body:
         if body.count(VIDEO_MARKER.encode()) != 1:
             raise CassetteError("the body blob holds the video marker more than once")

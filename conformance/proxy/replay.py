@@ -22,7 +22,6 @@ import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +29,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.contract import Edition
-from conformance.proxy.cassette import CREDENTIAL_HEADERS, CassetteError, load_numbered, response_body
+from conformance.proxy.cassette import (
+    CREDENTIAL_HEADERS,
+    CassetteEntry,
+    CassetteError,
+    RecordedRequest,
+    RecordedResponse,
+    load_numbered,
+    response_body,
+)
 from conformance.proxy.config import MAX_REQUEST_BODY
 from conformance.proxy.observed import Observed, observe_request
 from conformance.proxy.wire import forwardable, proxy_answer
@@ -62,28 +69,20 @@ def _text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def recorded_fingerprint(request: dict[str, Any]) -> str:
+def recorded_fingerprint(request: RecordedRequest) -> str:
     """The fingerprint of a cassette's request (text parts are stored as text, files by digest)."""
-    content_type = next(
-        (str(v) for n, v in request.get("headers", []) if str(n).lower() == "content-type"), ""
-    )
+    content_type = next((v for n, v in request.headers if n.lower() == "content-type"), "")
     parts = [
         (
-            str(part.get("name", "")),
-            part.get("filename"),
-            part.get("content_type"),
-            str(part["sha256"]) if "sha256" in part else _text_digest(str(part.get("value", ""))),
+            part.name,
+            part.filename,
+            part.content_type,
+            part.sha256 if part.sha256 is not None else _text_digest(part.value or ""),
         )
-        for part in request.get("parts", [])
+        for part in request.parts
     ]
-    key_state = str(request.get("key", "present"))
     return request_fingerprint(
-        str(request.get("method", "")),
-        str(request.get("path", "")),
-        key_state,
-        content_type,
-        parts,
-        int(request.get("body_bytes", 0)),
+        request.method, request.path, request.key, content_type, parts, request.body_bytes
     )
 
 
@@ -115,25 +114,25 @@ class Cassettes:
         numbered = load_numbered(self.directory)
         self.entries = [entry for _, entry in numbered]
         self.lines = {id(entry): number for number, entry in numbered}
-        self._exact: dict[MatchKey, dict[str, Any]] = {}
-        self._loose: dict[tuple[str, str], dict[str, Any]] = {}
+        self._exact: dict[MatchKey, CassetteEntry] = {}
+        self._loose: dict[tuple[str, str], CassetteEntry] = {}
         for entry in self.entries:  # later recordings replace earlier ones
-            request = entry["request"]
-            image = request.get("image_sha256")
+            request = entry.request
+            image = request.image_sha256
             if not image:
                 continue
-            kind = normalised_type(request.get("type"))
-            self._exact[(image, kind, request.get("key", "present"))] = entry
+            kind = normalised_type(request.type)
+            self._exact[(image, kind, request.key)] = entry
             self._loose[(image, kind)] = entry
         # Exact replay: each fingerprint's entries in recording order, and how many were served.
-        self._identical: dict[str, list[dict[str, Any]]] = {}
+        self._identical: dict[str, list[CassetteEntry]] = {}
         self._served: dict[str, int] = {}
         for entry in self.entries:
-            self._identical.setdefault(recorded_fingerprint(entry["request"]), []).append(entry)
+            self._identical.setdefault(recorded_fingerprint(entry.request), []).append(entry)
 
     def match(
         self, image_sha256: str | None, type_value: str | None, key_state: str, fingerprint: str = ""
-    ) -> dict[str, Any] | None:
+    ) -> CassetteEntry | None:
         """The recorded entry for an identical request (the n-th time it comes, the n-th recorded
         answer, the last one once they are used up), else for an image and type (same key state
         first), or None."""
@@ -148,15 +147,15 @@ class Cassettes:
         return self._exact.get((image_sha256, kind, key_state)) or self._loose.get((image_sha256, kind))
 
 
-def recorded_answer(directory: Path, recorded: dict[str, Any]) -> Response:
+def recorded_answer(directory: Path, recorded: RecordedResponse) -> Response:
     """The recorded status, headers (minus hop-by-hop and filtered credential ones) and body."""
-    status = int(recorded["status"])
+    status = recorded.status
     content = b"" if status in BODILESS else response_body(directory, recorded)
     raw = []
-    for name, value in recorded["headers"]:
-        if str(name).lower() in CREDENTIAL_HEADERS and value == MASK:
+    for name, value in recorded.headers:
+        if name.lower() in CREDENTIAL_HEADERS and value == MASK:
             continue  # filtered when recorded: there is nothing to serve
-        raw.append((str(name).encode("latin-1"), str(value).encode("latin-1")))
+        raw.append((name.encode("latin-1"), value.encode("latin-1")))
     headers = [(k, v) for k, v in forwardable(raw, request=False) if k.lower() != b"content-length"]
     if status not in BODILESS:
         headers.append((b"content-length", str(len(content)).encode()))
@@ -202,7 +201,7 @@ def create_replay_app(directory: Path, *, edition: Edition = Edition.ANY) -> Sta
                 "replay-miss",
             )
         try:
-            return recorded_answer(cassettes.directory, entry["response"])
+            return recorded_answer(cassettes.directory, entry.response)
         except (CassetteError, OSError, LookupError, TypeError, ValueError) as exc:
             where = f"{cassettes.directory}/cassettes.jsonl:{cassettes.lines.get(id(entry), '?')}"
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

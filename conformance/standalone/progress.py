@@ -8,24 +8,21 @@ log) one line is printed as each family finishes, so the log shows progress with
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from rich.console import Console, Group, RenderableType
-from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from conformance.reports.live import LiveDisplay
 from conformance.spec import FAMILIES, catalogue
 
 OTHER = "other"  # tests without a clause mark
 OUTCOMES = ("passed", "failed", "skipped", "below gate")
 STYLES = {"passed": "green", "failed": "bold red", "skipped": "yellow", "below gate": "magenta"}
-REFRESH_PER_SECOND = 4
 
 
 @dataclass
@@ -63,38 +60,22 @@ def outcome_of(report: pytest.TestReport) -> str | None:
     return None
 
 
-class FamilyProgress:
+class FamilyProgress(LiveDisplay):
     """A pytest plugin that counts test outcomes per clause family and shows them."""
 
     def __init__(self, console: Console, *, live: bool, title: str = "") -> None:
-        self.console = console
-        self.live_mode = live
+        super().__init__(console, live=live)
         self.title = title
         self.families: dict[str, FamilyCount] = {}
         self.item_families: dict[str, list[str]] = {}
         self.outcome: dict[str, str] = {}
         self.current = "collecting the suite…"
-        self.started = time.monotonic()
-        self._live: Live | None = None
 
     # ---------------------------------------------------------------- the display
 
-    def __enter__(self) -> FamilyProgress:
-        if self.live_mode:
-            self._live = Live(
-                console=self.console,
-                get_renderable=self.render,
-                refresh_per_second=REFRESH_PER_SECOND,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self.current = ""
-            self._live.stop()  # the last frame stays on screen: the final counts
+    def closing(self) -> None:
+        """The last frame shows the final counts, not the test that ran last."""
+        self.current = ""
 
     def render(self) -> RenderableType:
         """The table of families: progress bar, done/total and one column per outcome."""
@@ -117,15 +98,14 @@ class FamilyProgress:
                 f"{count.done}/{count.total}",
                 *(str(count.outcomes[o]) for o in OUTCOMES),
             )
-        elapsed = time.monotonic() - self.started
-        footer = Text(f"{elapsed:5.0f} s  {self.current}", style="dim", overflow="ellipsis", no_wrap=True)
+        footer = Text(
+            f"{self.elapsed:5.0f} s  {self.current}", style="dim", overflow="ellipsis", no_wrap=True
+        )
         return Group(table, footer)
 
     def _line(self, name: str, count: FamilyCount) -> None:
         counts = ", ".join(f"{count.outcomes[o]} {o}" for o in OUTCOMES)
-        self.console.print(
-            f"progress: {name} done, {count.done}/{count.total} tests: {counts}", highlight=False
-        )
+        self.line(f"{name} done, {count.done}/{count.total} tests: {counts}")
 
     # ---------------------------------------------------------------- pytest hooks
 
@@ -142,9 +122,9 @@ class FamilyProgress:
         self.current = f"{len(session.items)} tests collected"
         if not self.live_mode:
             summary = ", ".join(f"{name} {count.total}" for name, count in self.families.items())
-            self.console.print(f"progress: {len(session.items)} tests: {summary}", highlight=False)
+            self.line(f"{len(session.items)} tests: {summary}")
 
-    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Name the test that runs now."""
         self.current = f"running {nodeid}"
 
@@ -154,7 +134,7 @@ class FamilyProgress:
         if outcome is not None and self.outcome.get(report.nodeid) != "failed":
             self.outcome[report.nodeid] = outcome
 
-    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Count the finished test in each of its families."""
         outcome = self.outcome.setdefault(nodeid, "passed")
         for family in self.item_families.get(nodeid, [OTHER]):

@@ -60,19 +60,19 @@ def test_cassettes_hold_no_key(recorded: tuple[Path, list[httpx.Response]]) -> N
 def test_cassette_entries_store_blobs_by_sha256(recorded: tuple[Path, list[httpx.Response]]) -> None:
     directory, answers = recorded
     entries = load_cassettes(directory)
-    assert [e["response"]["status"] for e in entries] == [200, 401, 400]
+    assert [e.response.status for e in entries] == [200, 401, 400]
     image_sha = hashlib.sha256(face_small()).hexdigest()
-    assert all(e["request"]["image_sha256"] == image_sha for e in entries)
+    assert all(e.request.image_sha256 == image_sha for e in entries)
     assert (directory / BLOB_DIR / image_sha).read_bytes() == face_small()  # stored once
     video = base64.b64decode(answers[0].json()["data"]["video"])
-    success = entries[0]["response"]
-    assert success["video_sha256"] == hashlib.sha256(video).hexdigest()
-    assert (directory / BLOB_DIR / success["video_sha256"]).read_bytes() == video
-    assert len(success["body"]) < 1000  # the video is out of the JSON line
-    headers = dict(entries[0]["request"]["headers"])
+    success = entries[0].response
+    assert success.video_sha256 == hashlib.sha256(video).hexdigest()
+    assert (directory / BLOB_DIR / success.video_sha256).read_bytes() == video
+    assert success.body is not None and len(success.body) < 1000  # the video is out of the JSON line
+    headers = dict(entries[0].request.headers)
     assert headers["ailabapi-api-key"] == "***"
-    assert entries[1]["request"]["key"] == "missing"
-    assert entries[0]["timings"]["upstream_ms"] > 0
+    assert entries[1].request.key == "missing"
+    assert entries[0].upstream_ms is not None and entries[0].upstream_ms > 0
     assert sorted(p.name for p in directory.iterdir()) == [BLOB_DIR, CASSETTE_FILE]
 
 

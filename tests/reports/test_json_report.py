@@ -113,11 +113,21 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 
 def test_real_violation_and_evidence_survive_the_round_trip(tmp_path: Path) -> None:
     from conformance.reports.model import CheckResult
-    from conformance.verdicts import Evidence, Verdict, Violation
+    from conformance.spec import Level
+    from conformance.verdicts import (
+        Evidence,
+        PartSummary,
+        RequestSummary,
+        ResponseSummary,
+        Verdict,
+        Violation,
+    )
 
     evidence = Evidence(
-        request={"method": "POST", "parts": [{"name": "type", "bytes": 1, "value": "0"}]},
-        response={"status": 200, "headers": {"content-type": "text/html"}, "bytes": 12},
+        request=RequestSummary(
+            "HTML", "POST", "/", "valid (redacted)", parts=(PartSummary("type", 1, value="0"),)
+        ),
+        response=ResponseSummary(200, (("content-type", "text/html"),), "<html>", 12, False, 1.5),
         curl="curl -X POST 'http://127.0.0.1:9/api/portrait/effects/live-photo'",
         artefacts=["/tmp/x/response.bin"],
         notes=["the body is HTML"],
@@ -128,7 +138,7 @@ def test_real_violation_and_evidence_survive_the_round_trip(tmp_path: Path) -> N
         received="text/html",
         expected="JSON",
         evidence=evidence,
-        level="MUST",
+        level=Level.MUST,
     )
     check = CheckResult(
         "responses_are_json",

@@ -15,6 +15,7 @@ import pytest
 
 from conformance.mock import ServerConfig
 from conformance.mock.runner import ServerThread
+from conformance.mutants import server_hooks
 from conformance.pytest.verdict import EXIT_INCOMPLETE, choose_samples
 from conformance.reports.model import RunReport, Sample
 from conformance.reports.terminal import (
@@ -125,10 +126,11 @@ def test_hypothesis_profiles_print_no_reproduce_failure_blob(pytester: pytest.Py
 
 def test_only_violations_are_shortened() -> None:
     from conformance.pytest.results import _violations
+    from conformance.spec import Level
     from conformance.verdicts import Violation
 
-    first = Violation("LP-OK-1", "t", received="r", expected="e", level="MUST")
-    second = Violation("LP-VID-4", "t", received="r", expected="e", level="SHOULD")
+    first = Violation("LP-OK-1", "t", received="r", expected="e", level=Level.MUST)
+    second = Violation("LP-VID-4", "t", received="r", expected="e", level=Level.SHOULD)
     assert _violations(first) == [first]
     assert _violations(ExceptionGroup("hypothesis", [first, ExceptionGroup("inner", [second])])) == [
         first,
@@ -141,7 +143,7 @@ def test_only_violations_are_shortened() -> None:
 @pytest.fixture(scope="module")
 def broken_target() -> Iterator[str]:
     """Type 1 refused (LP-OK-1, a MUST) and every video a still (LP-VID-4, a SHOULD)."""
-    config = ServerConfig(api_keys=(KEY,), mutants=("ok-type-1-refused", "vid-still"))
+    config = ServerConfig(api_keys=(KEY,), hooks=server_hooks(["ok-type-1-refused", "vid-still"]))
     with ServerThread(config) as server:
         yield server.url
 

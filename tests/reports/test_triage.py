@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from conformance.reports.model import RunReport
 from conformance.reports.triage import message_field, pretty_body, request_rows, response_line, triage
-from conformance.verdicts import Evidence, Violation
+from conformance.spec import Level
+from conformance.verdicts import (
+    Evidence,
+    ImageSummary,
+    PartSummary,
+    RequestSummary,
+    ResponseSummary,
+    Violation,
+)
 from tests.reports.conftest import all_passing, build, failing, result
 
 
@@ -45,30 +53,25 @@ def test_blocked_clauses_are_named_on_their_root() -> None:
 
 def test_parts_come_from_a_real_violation() -> None:
     evidence = Evidence(
-        request={
-            "description": "JPEG 512×512, type='0'",
-            "method": "POST",
-            "path": "/api/portrait/effects/live-photo",
-            "api_key": "valid (redacted)",
-            "parts": [
-                {
-                    "name": "image_target",
-                    "bytes": 40737,
-                    "filename": "face.jpg",
-                    "content_type": "image/jpeg",
-                },
-                {"name": "type", "bytes": 1, "value": "0"},
-            ],
-            "image": {"format": "JPEG", "width": 512, "height": 512, "bytes": 40737},
-        },
-        response={
-            "status": 200,
-            "headers": {"Content-Type": "application/json"},
-            "body_excerpt": '{"error_code": 0, "data": {"video": "<40 base64 chars>"}}',
-            "bytes": 99,
-            "truncated": False,
-            "elapsed_ms": 495.3,
-        },
+        request=RequestSummary(
+            description="JPEG 512×512, type='0'",
+            method="POST",
+            path="/api/portrait/effects/live-photo",
+            api_key="valid (redacted)",
+            parts=(
+                PartSummary("image_target", 40737, filename="face.jpg", content_type="image/jpeg"),
+                PartSummary("type", 1, value="0"),
+            ),
+            image=ImageSummary("JPEG", 512, 512, 40737),
+        ),
+        response=ResponseSummary(
+            status=200,
+            headers=(("Content-Type", "application/json"),),
+            body_excerpt='{"error_code": 0, "data": {"video": "<40 base64 chars>"}}',
+            bytes=99,
+            truncated=False,
+            elapsed_ms=495.3,
+        ),
         curl="curl -sS -X POST http://t/api/portrait/effects/live-photo",
         image="/tmp/a/samples/sample-1.jpg",
     )
@@ -78,7 +81,7 @@ def test_parts_come_from_a_real_violation() -> None:
         received="a still",
         expected="motion",
         evidence=evidence,
-        level="SHOULD",
+        level=Level.SHOULD,
     )
     check = result(
         "LP-VID-4",

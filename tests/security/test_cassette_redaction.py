@@ -16,7 +16,6 @@ import json
 import urllib.parse
 import zlib
 from pathlib import Path
-from typing import Any
 
 import brotli
 import httpx
@@ -165,17 +164,17 @@ def test_coded_bodies_are_stored_decoded_and_replayed(recorded: tuple[Path, list
     entries = load_cassettes(record)  # the schema accepts what the writer wrote
     assert len(entries) == len(answers)
     for entry, (_, coding) in zip(entries, ATTACKS, strict=False):
-        response = entry["response"]
-        names = [name.lower() for name, _ in response["headers"]]
+        response = entry.response
+        names = [name.lower() for name, _ in response.headers]
         assert "content-encoding" not in names
-        assert response.get("decoded_from") == coding
-        text = response["body"] or (record / BLOB_DIR / response["body_sha256"]).read_text()
+        assert response.decoded_from == coding
+        text = response.body or (record / BLOB_DIR / str(response.body_sha256)).read_text()
         assert "***" in text  # what the body said, with the key masked
     withheld = entries[-3:-1]
     for entry in withheld:
-        assert entry["response"]["body"] is None and entry["response"]["body_sha256"] is None
-        assert "not recorded" in entry["response"]["withheld"]
-    assert "compress" in withheld[0]["response"]["withheld"]
+        assert entry.response.body is None and entry.response.body_sha256 is None
+        assert "not recorded" in str(entry.response.withheld)
+    assert "compress" in str(withheld[0].response.withheld)
     with AppThread(create_replay_app(record)) as replay:
         video = send(replay.url, "", image=face_jpeg())
         assert video.status_code == 200 and "content-encoding" not in video.headers
@@ -188,24 +187,25 @@ def test_credential_headers_are_filtered_and_their_values_masked_elsewhere(
 ) -> None:
     record, _ = recorded
     entry = load_cassettes(record)[0]
-    request = {name.lower(): value for name, value in entry["request"]["headers"]}
+    request = {name.lower(): value for name, value in entry.request.headers}
     for name in ("ailabapi-api-key", "authorization", "cookie", "proxy-authorization"):
         assert request[name] == "***", name
-    response = {name.lower(): value for name, value in entry["response"]["headers"]}
+    response = {name.lower(): value for name, value in entry.response.headers}
     assert response["set-cookie"] == "***"
-    assert "token ***" in entry["response"]["body"] and "cookie ***" in entry["response"]["body"]
+    body = str(entry.response.body)
+    assert "token ***" in body and "cookie ***" in body
 
 
 def test_request_blobs_are_redacted(recorded: tuple[Path, list[httpx.Response]]) -> None:
     record, _ = recorded
     entry = load_cassettes(record)[len(ATTACKS) + 1]
-    parts = {part["name"]: part for part in entry["request"]["parts"]}
-    assert "value" not in parts["note"]  # over the inline limit: a blob, redacted
-    assert b"***" in (record / BLOB_DIR / parts["note"]["sha256"]).read_bytes()
-    image = (record / BLOB_DIR / parts["image_target"]["sha256"]).read_bytes()
+    parts = {part.name: part for part in entry.request.parts}
+    assert parts["note"].value is None  # over the inline limit: a blob, redacted
+    assert b"***" in (record / BLOB_DIR / str(parts["note"].sha256)).read_bytes()
+    image = (record / BLOB_DIR / str(parts["image_target"].sha256)).read_bytes()
     assert image == face_small() + b"***"
     # matching still uses the SHA-256 of the image as sent
-    assert entry["request"]["image_sha256"] == hashlib.sha256(face_small() + KEY.encode()).hexdigest()
+    assert entry.request.image_sha256 == hashlib.sha256(face_small() + KEY.encode()).hexdigest()
 
 
 def test_keep_header_keeps_one_credential_header(tmp_path: Path) -> None:
@@ -216,11 +216,11 @@ def test_keep_header_keeps_one_credential_header(tmp_path: Path) -> None:
     ):
         send(proxy.url, "form=plain")
         httpx.get(proxy.url + "/_livephoto/report", timeout=60)
-    entry: dict[str, Any] = load_cassettes(record)[0]
-    request = {name.lower(): value for name, value in entry["request"]["headers"]}
+    entry = load_cassettes(record)[0]
+    request = {name.lower(): value for name, value in entry.request.headers}
     assert request["authorization"] == f"Bearer {TOKEN}"  # kept, as asked
     assert request["cookie"] == "***" and request["ailabapi-api-key"] == "***"
-    assert KEY not in json.dumps(entry)
+    assert KEY not in json.dumps(entry.as_dict())
 
 
 def test_keep_header_on_the_command_line() -> None:

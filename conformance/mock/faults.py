@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.contract import Edition
-from conformance.mock.envelope import Outcome, error
+from conformance.protocol.envelope import Outcome, error
 
 FAULT_HEADER = "x-livephoto-fault"
 RETRY_AFTER_SECONDS = "1"  # LP-ERR-12: a Retry-After header SHOULD accompany a 429

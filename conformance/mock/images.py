@@ -29,9 +29,13 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageFile
 
-MAX_SIDE = 4095  # LP-REQ-6: resolution less than 4096×4096 (width ≤ 4095 and height ≤ 4095)
-MIN_SIDE = 32  # LP-REQ-6: smaller images MAY be rejected with ERROR_LOW_RESOLUTION
-PILLOW_FORMATS = {"jpeg": "JPEG", "png": "PNG", "bmp": "BMP"}
+from conformance.protocol.request import FORMATS
+from conformance.protocol.request import MAX_SIDE as MAX_SIDE  # re-exported: the mutants use them
+from conformance.protocol.request import MIN_SIDE as MIN_SIDE
+
+# LP-REQ-6: MAX_SIDE (width ≤ 4095 and height ≤ 4095) and MIN_SIDE (smaller MAY be refused with
+# ERROR_LOW_RESOLUTION) come from the protocol; ``sniff``'s names → Pillow's format names.
+PILLOW_FORMATS = {fmt.lower(): fmt for fmt in FORMATS}
 WORK_SIDE = 1280  # px: decoded images are reduced to this long side (the face detector looks at 640 px
 #                   and the video at ≤ 512 px), so a 4095 px photo does not hold 50 MB per request
 

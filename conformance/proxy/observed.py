@@ -13,17 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 
-from conformance.exchange import ENDPOINT_PATH, KEY_HEADER, ApiRequest, ImageInfo, Key, Part
+from conformance.exchange import ApiRequest, ImageInfo, Key, Part
+from conformance.protocol.multipart import OBSERVER_LIMITS, UploadRejected, parse_form
+from conformance.protocol.request import (
+    ENDPOINT_PATH,
+    FORMATS,
+    IMAGE_FIELD,
+    KEY_HEADER,
+    MAX_IMAGE_BYTES,
+    MAX_SIDE,
+    TYPE_FIELD,
+    VALID_TYPES,
+)
 
-IMAGE_FIELD = "image_target"  # LP-REQ-4
-TYPE_FIELD = "type"  # LP-REQ-5
-VALID_TYPES = ("0", "1")  # LP-REQ-5: exactly these strings
-SUPPORTED_FORMATS = ("JPEG", "MPO", "PNG", "BMP")  # LP-REQ-6 (MPO: Pillow's name for a multi-picture JPEG)
-MAX_IMAGE_BYTES = 5 * 1024 * 1024  # LP-REQ-6: 5 MB = 5 × 1024 × 1024 bytes
-MAX_SIDE = 4095  # LP-REQ-6: width ≤ 4095 and height ≤ 4095
+SUPPORTED_FORMATS = (*FORMATS, "MPO")  # LP-REQ-6 (MPO: Pillow's name for a multi-picture JPEG)
 # Leading bytes of the supported formats: a file that starts like one but Pillow cannot read is
 # corrupt (LP-ERR-7), anything else unreadable is not a supported image at all (LP-ERR-6).
 SUPPORTED_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM")
@@ -54,60 +58,16 @@ class Observed:
 
 
 def parse_parts(body: bytes, content_type: str) -> tuple[Part, ...] | None:
-    """The parts of a multipart/form-data body, or None when the body is not (valid) multipart."""
-    mime, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if mime != b"multipart/form-data" or not boundary:
-        return None
-    parts: list[Part] = []
-    headers: dict[str, str] = {}
-    field_name, field_value, data = bytearray(), bytearray(), bytearray()
-
-    def on_part_begin() -> None:
-        headers.clear()
-        data.clear()
-
-    def on_header_field(chunk: bytes, start: int, end: int) -> None:
-        field_name.extend(chunk[start:end])
-
-    def on_header_value(chunk: bytes, start: int, end: int) -> None:
-        field_value.extend(chunk[start:end])
-
-    def on_header_end() -> None:
-        headers[field_name.decode("latin-1").strip().lower()] = field_value.decode("latin-1").strip()
-        field_name.clear()
-        field_value.clear()
-
-    def on_part_data(chunk: bytes, start: int, end: int) -> None:
-        data.extend(chunk[start:end])
-
-    def on_part_end() -> None:
-        _, disposition = parse_options_header(headers.get("content-disposition", ""))
-        filename = disposition.get(b"filename")
-        parts.append(
-            Part(
-                name=disposition.get(b"name", b"").decode("utf-8", "replace"),
-                content=bytes(data),
-                filename=None if filename is None else filename.decode("utf-8", "replace"),
-                content_type=headers.get("content-type"),
-            )
-        )
-
-    callbacks = {
-        "on_part_begin": on_part_begin,
-        "on_header_field": on_header_field,
-        "on_header_value": on_header_value,
-        "on_header_end": on_header_end,
-        "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
-    }
+    """Every part of a multipart/form-data body, whole, or None when the body is not (valid)
+    multipart: the protocol's reader, the one the reference server uses, with nothing dropped."""
     try:
-        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
-        parser.write(body)
-        parser.finalize()
-    except (MultipartParseError, ValueError):
+        form = parse_form(body, content_type, OBSERVER_LIMITS)
+    except UploadRejected:
         return None
-    return tuple(parts)
+    return tuple(
+        Part(name=part.name, content=bytes(part.data), filename=part.filename, content_type=part.content_type)
+        for part in form.parts
+    )
 
 
 def image_info(content: bytes) -> tuple[ImageInfo | None, str]:

@@ -13,7 +13,7 @@ import httpx
 from starlette.responses import JSONResponse, Response
 
 from conformance.contract import DEFAULT_SERVER_EDITION, Edition
-from conformance.mock.envelope import envelope, error, new_request_id
+from conformance.protocol.envelope import envelope, error, new_request_id
 from conformance.proxy.config import ProxyConfig
 
 PROXY_HEADER = "x-livephoto-proxy"  # only on answers the proxy made itself

@@ -7,11 +7,15 @@ from typing import Any
 
 from conformance.exchange import ImageInfo
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024  # LP-REQ-6: a file of exactly this size is valid
-MAX_SIDE = 4095  # LP-REQ-6: width and height ≤ 4095; 4096 is LP-ERR-9
-MIN_SIDE = 32  # LP-REQ-6 [decided]: images ≥ 32×32 with a face must be accepted
-FORMATS = ("JPEG", "PNG", "BMP")  # LP-REQ-6
-MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "BMP": "image/bmp"}
+# LP-REQ-6, from the protocol: a file of exactly MAX_IMAGE_BYTES is valid; width and height ≤
+# MAX_SIDE (one more is LP-ERR-9); images ≥ MIN_SIDE² with a face must be accepted [decided].
+from conformance.protocol.request import FORMAT_MEDIA_TYPES
+from conformance.protocol.request import FORMATS as FORMATS
+from conformance.protocol.request import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
+from conformance.protocol.request import MAX_SIDE as MAX_SIDE
+from conformance.protocol.request import MIN_SIDE as MIN_SIDE
+
+MIME = FORMAT_MEDIA_TYPES  # the media type a part of each format declares
 
 
 def kib(size: int) -> str:

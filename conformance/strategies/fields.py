@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.exchange import KEY_HEADER, Key
+from conformance.exchange import Key
+from conformance.protocol.request import KEY_HEADER
+from conformance.protocol.request import VALID_TYPES as VALID_TYPES  # LP-REQ-5 [decided]: exactly these
 
-VALID_TYPES = ("0", "1")  # LP-REQ-5 [decided]: exactly these strings
 # LP-REQ-5 [decided]: whitespace, signs, leading zeros, decimals, booleans and others are invalid.
 # Every one is sent in every run (conformance.strategies.covering). Most are what a lenient parser
 # turns into 0 or 1: int() strips whitespace and takes signs, leading zeros, "_" and Unicode digits

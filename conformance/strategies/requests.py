@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conformance.exchange import KEY_HEADER, ApiRequest, Key, Part
+from conformance.exchange import ApiRequest, Key, Part
+from conformance.protocol.request import DEFAULT_TYPE, IMAGE_FIELD, KEY_HEADER, TYPE_FIELD, VALID_TYPES
 from conformance.strategies._samples import FORMATS, MAX_SIDE, ImageSample, InvalidImage
 from conformance.strategies._valid import SMALLEST_FACE_FRAME, face_photo, valid_images
 from conformance.strategies.fields import (
@@ -31,8 +32,6 @@ from conformance.strategies.images import (
     unsupported_images,
 )
 
-IMAGE_FIELD = "image_target"  # LP-REQ-4
-TYPE_FIELD = "type"  # LP-REQ-5
 # RFC 2046 §5.1.1 bchars that are also RFC 2045 token characters, so the Content-Type header needs
 # no quoting (the client writes ``boundary=…`` as is): a boundary of 1 to 70 of these.
 BOUNDARY_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'+_-."
@@ -95,7 +94,7 @@ def _multipart(parts: tuple[Part, ...], boundary: str) -> bytes:
 def request_for(
     image: ImageSample,
     *,
-    type_value: str | None = "0",
+    type_value: str | None = DEFAULT_TYPE,
     key: Key = Key.VALID,
     key_header: str = KEY_HEADER,
     image_first: bool = True,
@@ -213,13 +212,13 @@ def _valid_request(
 
 def valid_requests(
     *,
-    types: tuple[str | None, ...] = ("0", "1", None),
+    types: tuple[str | None, ...] = (*VALID_TYPES, None),
     formats: tuple[str, ...] = FORMATS,
     max_side: int = 1024,
 ) -> st.SearchStrategy[ApiRequest]:
     """Requests the target must answer with a video (LP-OK-1), varied as LP-REQ-2, -3, -5, -7 allow."""
     types = tuple(types)
-    if not types or any(t not in ("0", "1", None) for t in types):
+    if not types or any(t not in (*VALID_TYPES, None) for t in types):
         raise InvalidArgument(f"types={types!r} must be a non-empty subset of ('0', '1', None) (LP-REQ-5)")
     if not SMALLEST_FACE_FRAME <= max_side <= MAX_SIDE:
         raise InvalidArgument(f"max_side={max_side} must be between {SMALLEST_FACE_FRAME} and {MAX_SIDE}")
@@ -342,10 +341,13 @@ def faceless_requests() -> st.SearchStrategy[ApiRequest]:
 def _non_multipart(image: ImageSample, kind: str) -> ApiRequest:
     encoded = base64.b64encode(image.data).decode()
     if kind == "json":
-        body, ctype = json.dumps({IMAGE_FIELD: encoded, TYPE_FIELD: "0"}).encode(), "application/json"
+        body, ctype = (
+            json.dumps({IMAGE_FIELD: encoded, TYPE_FIELD: DEFAULT_TYPE}).encode(),
+            "application/json",
+        )
     else:
         body, ctype = (
-            urlencode({IMAGE_FIELD: encoded, TYPE_FIELD: "0"}).encode(),
+            urlencode({IMAGE_FIELD: encoded, TYPE_FIELD: DEFAULT_TYPE}).encode(),
             "application/x-www-form-urlencoded",
         )
     return ApiRequest(

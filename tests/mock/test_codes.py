@@ -10,18 +10,19 @@ import pytest
 
 from conformance.contract import Edition, documented_message, is_valid_pair
 from conformance.mock import faults
-from conformance.mock.envelope import envelope, error, status_of, success
+from conformance.protocol.envelope import envelope, error, status_of, success
 from conformance.schemas import envelope_errors
 
-MOCK_DIR = Path(__file__).resolve().parents[2] / "conformance" / "mock"
+# The server's sources: its own and the protocol's (the multipart reader refuses with codes too).
+SOURCE_DIRS = [Path(__file__).resolve().parents[2] / "conformance" / name for name in ("mock", "protocol")]
 CODE_CALL = re.compile(r"(?:error|UploadRejected|ImageRejected)\(\s*\"([A-Z_]+)\"")
 
 
 def emitted_codes() -> set[str]:
-    """Every code literal passed to error()/UploadRejected()/ImageRejected() in the server's source,
-    plus the fault table."""
+    """Every code literal passed to error()/UploadRejected()/ImageRejected() in the server's source
+    (``mock/`` and ``protocol/``), plus the fault table."""
     codes = set(faults.SERVER_ERROR_CODES.values())
-    for source in MOCK_DIR.glob("*.py"):
+    for source in (path for folder in SOURCE_DIRS for path in folder.glob("*.py")):
         codes |= set(CODE_CALL.findall(source.read_text(encoding="utf-8")))
     return codes
 

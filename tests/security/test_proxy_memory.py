@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.mock.envelope import envelope, new_request_id, success
+from conformance.protocol.envelope import envelope, new_request_id, success
 from tests.mock.samples import KEY
 from tests.proxy.conftest import proxied, raw_server
 from tests.security.conftest import ENDPOINT, cli_proxy, read_request
@@ -71,6 +71,9 @@ def test_answers_held_at_once_stay_within_count_and_bytes() -> None:
         assert {status for status, _ in answers[8:]} == {502}  # the "video" is none: withheld
         assert 2 <= budget.peak_count <= 3
         assert budget.peak_bytes <= 400 * 1024 + len(body) + 64 * 1024
+        # Enforce mode answers on the MUST verdict and judges the rest after: an answer is held
+        # until that is done too. The report waits for every judging in progress.
+        assert httpx.get(proxy.url + "/_livephoto/report", timeout=60).status_code == 200
         assert (budget.count, budget.held_bytes) == (0, 0)  # all released
         assert _fetch(proxy.url, "/legit") == (200, len(body))
 

@@ -1,4 +1,5 @@
-"""The response envelope of SPEC §2 (LP-ENV-1..7): one shape for every answer of the server."""
+"""The response envelope of SPEC §2 (LP-ENV-1..7): one shape for every answer the reference server
+and the proxy make themselves, built here once so the two cannot answer in different shapes."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ CONFIG_FILE = "livephoto.toml"
 PYPROJECT_TABLE = "livephoto-conformance"  # [tool.livephoto-conformance] in pyproject.toml
 DEFAULT_MAX_EXAMPLES = 6
 DEFAULT_REQUEST_TIMEOUT = 60.0  # s per request
+DEFAULT_CONCURRENCY = 8  # requests in flight at once (issue 18)
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,12 @@ OPTIONS: tuple[Option, ...] = (
            default=DEFAULT_MAX_EXAMPLES, metavar="N", config="max-examples", check=_at_least_one),
     Option("request-timeout", "float", "seconds per request", default=DEFAULT_REQUEST_TIMEOUT,
            metavar="S", config="request-timeout", check=_positive_seconds),
+    Option("concurrency", "int", "requests in flight at once (1: one after the other, as they are "
+           "judged); LP-OPS-2's burst is always 8", default=DEFAULT_CONCURRENCY, metavar="N",
+           config="concurrency", check=_at_least_one),
+    Option("budget", "int", "at most N success requests (each one a billed generation on a paid "
+           "target); clauses judged on fewer samples are named, a MUST clause left unjudged makes "
+           "the run INCOMPLETE", metavar="N", config="budget", check=_at_least_one),
     Option("clause", "list", "run only this clause (repeatable)", metavar="ID", config="clause",
            check=_clause),
     Option("family", "list", f"run only this family (repeatable): one of {', '.join(FAMILIES)}",

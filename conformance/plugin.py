@@ -11,6 +11,7 @@ from __future__ import annotations
 from conformance.pytest.collection import pytest_collection_modifyitems
 from conformance.pytest.fixtures import client, judge, livephoto_settings, recorder, target_url, verify
 from conformance.pytest.options import pytest_addoption
+from conformance.pytest.planning import pytest_runtest_setup, pytest_runtestloop
 from conformance.pytest.results import pytest_runtest_makereport
 from conformance.pytest.target import (
     pytest_configure,
@@ -30,6 +31,8 @@ __all__ = [
     "pytest_configure_node",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "pytest_runtestloop",
     "pytest_sessionfinish",
     "pytest_terminal_summary",
     "pytest_testnodedown",

@@ -25,6 +25,8 @@ class Settings:
     edition: Edition = Edition.ANY
     level: Level = Level.MUST
     max_examples: int = 10
+    concurrency: int = 8  # requests in flight at once; 1 sends one after the other
+    budget: int | None = None  # at most this many success requests; None: the default run's
     request_timeout: float = 60.0
     insecure: bool = False
     embedded: bool = False
@@ -57,6 +59,8 @@ class Settings:
             "edition": self.edition.value,
             "level": self.level.value,
             "max_examples": self.max_examples,
+            "concurrency": self.concurrency,
+            "budget": self.budget,
             "request_timeout": self.request_timeout,
             "insecure": self.insecure,
             "embedded": self.embedded,

@@ -1,28 +1,56 @@
 """The judging engine: which checks judge an exchange (``plan``) and the ``Recorder`` that runs them
 and keeps their results. The suite, the proxy and the load profile are fronts over it."""
 
-from conformance.engine.plan import (
+from conformance.engine.plan import (  # the plans of the fronts that only observe (proxy, load)
     COMMON,
+    CONSISTENCY_WINDOW,
     ERROR_COMMON,
     LABEL_CHECKS,
     LATENCY,
+    REQUEST_ID_GROUP,
+    SAME_REQUEST_PAIR,
     SUCCESS,
+    VIDEO,
+    WINDOW_SIZE,
+    WRONG_METHOD,
     CheckFunc,
+    ObservedPlan,
+    decisive_first,
     failure_checks,
+    judges_video,
+    latency_check,
+    observed_plan,
     plan,
+    sampled_plan,
+    shape_stand_in,
+    unanswered_check,
 )
 from conformance.engine.recorder import Recorder, foundation_checks, foundations
 
 __all__ = [
     "COMMON",
+    "CONSISTENCY_WINDOW",
     "ERROR_COMMON",
     "LABEL_CHECKS",
     "LATENCY",
+    "REQUEST_ID_GROUP",
+    "SAME_REQUEST_PAIR",
     "SUCCESS",
+    "VIDEO",
+    "WINDOW_SIZE",
+    "WRONG_METHOD",
     "CheckFunc",
+    "ObservedPlan",
     "Recorder",
+    "decisive_first",
     "failure_checks",
     "foundation_checks",
     "foundations",
+    "judges_video",
+    "latency_check",
+    "observed_plan",
     "plan",
+    "sampled_plan",
+    "shape_stand_in",
+    "unanswered_check",
 ]

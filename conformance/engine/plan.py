@@ -6,11 +6,15 @@ bounds) and ``plan(exchange, expect=…)``, which picks them; fronts never choos
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.checks import envelope, errors, operations, request, security, success, video
-from conformance.exchange import Exchange
+from conformance.exchange import ENDPOINT_PATH, Exchange, Key
+from conformance.media import keep_probe, probe_exchange
+from conformance.registry import check_of
+from conformance.spec import Level
 
 CheckFunc = Callable[..., Any]
 
@@ -83,3 +87,107 @@ def plan(exchange: Exchange, *, expect: str | None) -> list[CheckFunc]:
 
 def _clause_labels(exchange: Exchange) -> list[str]:
     return sorted({label.split(":", 1)[0] for label in exchange.request.labels})
+
+
+# --- Plans of the fronts that judge traffic they did not choose: the proxy, the load profile -------
+
+# D-4: an answer to a wrong method is judged by LP-ERR-11, not by the §2 checks.
+WRONG_METHOD: tuple[CheckFunc, ...] = (
+    errors.wrong_method_is_a_client_error,
+    errors.wrong_method_is_405_illegal_operation,
+    errors.wrong_method_has_envelope,
+    security.api_key_is_not_echoed,
+    security.errors_reveal_no_internals,
+)
+# The checks that decode the video (LP-OK-2, LP-VID-*): the costly part of judging a success, which
+# the load profile runs on a sample of the successes only.
+VIDEO: frozenset[CheckFunc] = frozenset((video.video_is_strict_base64, *video.VIDEO_CHECKS))
+# Checks over the many exchanges the load profile gathers: every request_id it saw (LP-ENV-2), the
+# videos of one pooled request sent again (LP-OPS-3), windows of valid requests (LP-OPS-2).
+REQUEST_ID_GROUP: tuple[CheckFunc, ...] = (envelope.request_ids_are_distinct,)
+SAME_REQUEST_PAIR: tuple[CheckFunc, ...] = (video.identical_requests_give_same_shape,)
+CONSISTENCY_WINDOW: tuple[CheckFunc, ...] = (operations.concurrent_requests_are_consistent,)
+WINDOW_SIZE = operations.CONCURRENCY  # LP-OPS-2: "Under 8 concurrent valid requests"
+
+
+@dataclass(frozen=True)
+class ObservedPlan:
+    """The checks of an exchange a front only observed, and the expectation they judge it by."""
+
+    checks: tuple[CheckFunc, ...]
+    expect: str | None
+
+
+def observed_plan(exchange: Exchange, *, breaks: str | None) -> ObservedPlan | None:
+    """The plan of an exchange the suite did not send (the proxy sees bytes, not intentions); None
+    for one outside the contract (another path than the endpoint).
+
+    ``breaks`` is the one §5 clause the request visibly breaks (None: none, or several — then the
+    response decides). A wrong method is judged by LP-ERR-11's checks (D-4). SPEC LP-ERR-1:
+    authentication comes before the body, and an observer cannot tell a known key from an unknown
+    one, so a 401 to a keyed request is judged as the answer to LP-ERR-2.
+    """
+    request = exchange.request
+    if request.path != ENDPOINT_PATH:
+        return None
+    if request.method != "POST":
+        return ObservedPlan(WRONG_METHOD, "LP-ERR-11")
+    expect = "LP-ERR-2" if exchange.status == 401 and request.key is Key.VALID else breaks
+    return ObservedPlan(tuple(plan(exchange, expect=expect)), expect)
+
+
+def decisive_first(checks: Sequence[CheckFunc]) -> tuple[list[CheckFunc], list[CheckFunc]]:
+    """A plan in two parts, order kept: the MUST checks, whose failures alone make an answer
+    non-compatible, then the SHOULD and MAY ones.
+
+    A front that must decide before it passes an answer on (the enforcing proxy) runs the first part,
+    decides, and judges the rest afterwards: the decision is the one the whole plan gives, because
+    the checks a clause builds on (``needs``) are MUST checks of the same plan (a test holds every
+    plan to that), so no MUST verdict can appear in the second part.
+    """
+    first = [check for check in checks if check_of(check).level is Level.MUST]
+    return first, [check for check in checks if check_of(check).level is not Level.MUST]
+
+
+def judges_video(success_number: int, every: int) -> bool:
+    """The load profile's sampling rule: the video of the first success, and of one success in
+    ``every`` after it, is fully judged (``every`` 1 judges them all)."""
+    return (success_number - 1) % every == 0
+
+
+def sampled_plan(exchange: Exchange, *, expect: str, video: bool) -> list[CheckFunc]:
+    """``plan`` for a load-run exchange: without the video checks unless its video is sampled."""
+    checks = plan(exchange, expect=expect)
+    return checks if video else [check for check in checks if check not in VIDEO]
+
+
+def latency_check(expect: str) -> CheckFunc:
+    """The LP-OPS-1 budget an answer is held to: the success bound for a valid request, the client
+    error bound for the others."""
+    return LATENCY[0] if expect == "success" else LATENCY[1]
+
+
+def unanswered_check(expect: str) -> CheckFunc:
+    """The check a load-run request that got no answer is recorded against (as an error): a valid
+    request's LP-OPS-2 consistency, an invalid one's LP-OPS-1 bound."""
+    return CONSISTENCY_WINDOW[0] if expect == "success" else LATENCY[1]
+
+
+def shape_stand_in(exchange: Exchange) -> Exchange | None:
+    """A stand-in for a success whose video was judged, keeping its request and the video's shape
+    (the probe) but not the bytes: what LP-OPS-3 compares later answers to without the memory of
+    the video. None when the video did not decode."""
+    probe = probe_exchange(exchange)
+    if probe is None or not probe.ok:
+        return None
+    kept = Exchange(
+        exchange.request,
+        exchange.url,
+        200,
+        [],
+        b"{}",
+        exchange.elapsed,
+        invalid_api_key=exchange.invalid_api_key,
+    )
+    keep_probe(kept, probe)  # the video bytes are dropped: only its shape is compared
+    return kept

@@ -95,7 +95,7 @@ class Recorder:
             # str(violation) renders from these fields (pytest prints it): redact them in place.
             violation.received = self.redactor.text(violation.received)
             violation.expected = self.redactor.text(violation.expected)
-            violation.evidence = Evidence(**self.redactor(evidence))
+            violation.evidence = Evidence.from_dict(self.redactor(evidence))
             violation.args = (self.redactor.text(violation.render()),)
         return violation
 
@@ -109,6 +109,19 @@ class Recorder:
             self._keep.append(exchange)
             for check in foundation_checks(clause):
                 self.run(check, exchange)
+
+    def block(self, checks: Sequence[CheckFunc], by: str, reason: str) -> None:
+        """Record checks that cannot judge because clause ``by`` failed first (its consequence)."""
+        for check in checks:
+            self._record(check, Verdict.BLOCKED, f"blocked by {by}: {reason}", blocked_by=by)
+
+    def mark(self) -> int:
+        """A point to ``rollback`` to: the results recorded so far."""
+        return len(self.results)
+
+    def rollback(self, mark: int) -> None:
+        """Forget the results recorded since ``mark`` (an exchange judged again on a fresh answer)."""
+        del self.results[mark:]
 
     def judge(self, exchange: Exchange, *, expect: str | None) -> list[Violation]:
         """Run the planned checks on one exchange; the violations found."""

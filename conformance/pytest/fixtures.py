@@ -7,13 +7,14 @@ the package installed is not disturbed.
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.client import TargetClient, TargetUnreachable
+from conformance.client import TargetUnreachable
+from conformance.engine.schedule import PlannedClient
 from conformance.exchange import ApiRequest, Exchange
 from conformance.pytest.collection import item_clauses
 from conformance.pytest.state import recorder_key, settings_key, state_key, timings_key
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 # request, so a test sending many kinds of valid request offers the report distinct inputs.
 SAMPLES_PER_TEST = 9  # 3 formats (LP-REQ-6) × 3 types (0, 1, absent: LP-REQ-5)
 CONCURRENCY_CLAUSE = "LP-OPS-2"  # its test's exchanges are charted apart (concurrent requests)
+RATE_LIMIT_CLAUSE = "LP-ERR-12"  # the clause whose tests provoke rate limits on purpose
 TYPE_NAMES = {"0": "avatar", "1": "full body", "absent": "avatar"}
 
 
@@ -54,15 +56,20 @@ def target_url(livephoto_settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def client(livephoto_settings: Settings) -> Iterator[TargetClient]:
-    """The one HTTP client of the session (timeouts, response cap, no redirects)."""
-    with target_client(livephoto_settings) as http:
-        yield http
+def client(pytestconfig: pytest.Config, livephoto_settings: Settings) -> Iterator[PlannedClient]:
+    """The one client of the session: the answers the plan sent ahead (``--concurrency``), live
+    sends otherwise (timeouts, response cap, no redirects)."""
+    sender = pytestconfig.stash[state_key].sender
+    if sender is not None:
+        yield sender
+        return
+    with target_client(livephoto_settings) as http:  # no test loop of ours (e.g. a plugin's own)
+        yield PlannedClient(http)
 
 
 @pytest.fixture
 def recorder(
-    request: pytest.FixtureRequest, livephoto_settings: Settings, client: TargetClient
+    request: pytest.FixtureRequest, livephoto_settings: Settings, client: PlannedClient
 ) -> Iterator[Recorder]:
     """Runs checks and records their outcomes for this test.
 
@@ -89,9 +96,8 @@ def recorder(
     request.node.stash[timings_key] = timings
     concurrent = CONCURRENCY_CLAUSE in item_clauses(request.node)
 
-    def observe(exchange: Exchange) -> None:
+    def observe(exchange: Exchange, sent_at: float) -> None:
         sent.append(exchange)  # and its timing, for the report's latency charts
-        sent_at = time.time() - exchange.elapsed
         timings.append(Timing(sent_at, exchange.elapsed * 1000, exchange.status, concurrent))
 
     client.observers.append(observe)
@@ -99,11 +105,11 @@ def recorder(
         yield rec
     finally:
         client.observers.remove(observe)
-        rec.judge_latency(sent)
+        rec.judge_latency(_latency_sample(sent, client))
 
 
 @pytest.fixture
-def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Settings) -> Any:
+def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Any:
     """``verify(request, expect=…)``: send a request, judge the exchange, fail on violations.
 
     ``expect`` is ``"success"`` or the §5 clause the request breaks. Violations at the gating
@@ -116,13 +122,85 @@ def verify(recorder: Recorder, client: TargetClient, livephoto_settings: Setting
             exchange = client.send(api_request)
         except TargetUnreachable as exc:
             pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
+        if expect != RATE_LIMIT_CLAUSE and _rate_limited(exchange):
+            from conformance.engine import plan
+
+            recorder.skip(plan(exchange, expect=expect), _rate_limit_reason(exchange))
+            return exchange
+        if expect == "success" and exchange.status != 200:
+            try:
+                violations = judge_refusal(recorder, client, exchange)
+            except TargetUnreachable as exc:
+                pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
+            raise_violations(violations, livephoto_settings)
+            return exchange
+        mark = recorder.mark()
         violations = recorder.judge(exchange, expect=expect)
+        if _gating_or_should(violations) and not client.was_alone(exchange):
+            # Answered among other requests of the run: judge an answer sent alone instead, so a
+            # consequence of concurrency is not charged to this clause (LP-OPS-2 judges it).
+            recorder.rollback(mark)
+            try:
+                exchange = client.send_alone(api_request)
+            except TargetUnreachable as exc:
+                pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
+            violations = recorder.judge(exchange, expect=expect)
         if expect == "success" and not violations:
             _keep_sample(recorder, exchange, livephoto_settings)
         raise_violations(violations, livephoto_settings)
         return exchange
 
     return send_and_judge
+
+
+def judge_refusal(recorder: Recorder, client: PlannedClient, exchange: Exchange) -> list[Violation]:
+    """Judge a valid request the target refused, naming the factor at fault (issue 18).
+
+    The answer's envelope and error checks are judged as usual. The success checks are judged on
+    the plainest valid request and on one follow-up per factor of the refused request (its image,
+    its ``type``, its key header casing, its multipart form, its unknown fields): the clause of a
+    factor refused alone fails, and the refused request's own success checks are recorded as
+    blocked by it. A plain request refused too is LP-OK-1's failure; a combination refused while
+    each factor passes alone is LP-OK-1's as well. Extra requests are spent only here.
+    """
+    from conformance.checks.success import valid_request_succeeds
+    from conformance.engine import LABEL_CHECKS, SUCCESS, plan
+    from conformance.strategies.isolation import baseline, factors
+
+    if not client.was_alone(exchange):
+        exchange = client.send_alone(exchange.request)  # refused among others: ask again alone
+        if exchange.status == 200:
+            return recorder.judge(exchange, expect="success")
+    success_side = [c for c in (*SUCCESS, *LABEL_CHECKS.values()) if c.__name__ != "endpoint_answers_post"]
+    planned = plan(exchange, expect="success")
+    own = [c for c in planned if c in success_side]
+    violations = recorder.run_all([c for c in planned if c not in success_side], exchange)
+    if any(v.clause == "LP-REQ-1" for v in violations):
+        recorder.block(own, "LP-REQ-1", "the endpoint itself did not answer")
+        return violations
+    split = factors(exchange.request)
+    if not split:
+        return violations + recorder.run_all(own, exchange)
+    plain = client.send_alone(baseline())
+    if plain.status != 200:
+        found = recorder.run_all([valid_request_succeeds], plain)
+        recorder.block(own, "LP-OK-1", "the plainest valid request is refused too")
+        return violations + found
+    roots: list[str] = []
+    for factor in split:
+        answer = client.send_alone(factor.request)
+        if answer.status != 200:
+            violations += recorder.run_all([LABEL_CHECKS.get(factor.clause, valid_request_succeeds)], answer)
+            roots.append(f"{factor.clause} ({factor.what} is refused alone)")
+    if not roots:  # every factor passes alone: the combination is refused, LP-OK-1's failure
+        found = recorder.run_all([valid_request_succeeds], exchange)
+        recorder.block(
+            [c for c in own if c is not valid_request_succeeds], "LP-OK-1", "the combination is refused"
+        )
+        return violations + found
+    root = roots[0].split(" ", 1)[0]
+    recorder.block(own, root, "; ".join(roots))
+    return violations
 
 
 def _keep_sample(recorder: Recorder, exchange: Exchange, settings: Settings) -> None:
@@ -154,13 +232,99 @@ def _type_of(exchange: Exchange) -> str:
 
 
 @pytest.fixture
-def judge(recorder: Recorder, livephoto_settings: Settings) -> Any:
+def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Any:
     """``judge(checks, *exchanges)``: run the given checks on exchanges already sent; fail on violations."""
 
     def run_checks(checks: Any, *exchanges: Any) -> None:
-        raise_violations(recorder.run_all(checks, *exchanges), livephoto_settings)
+        limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
+        if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):
+            recorder.skip(list(checks), _rate_limit_reason(limited[0]))
+            return
+        mark = recorder.mark()
+        violations = recorder.run_all(checks, *exchanges)
+        concurrent = [e for e in _exchanges_in(exchanges) if not client.was_alone(e)]
+        if _gating_or_should(violations) and concurrent and not _judges_concurrency(checks):
+            # As in ``verify``: the same requests, each answered alone, are what the checks judge.
+            recorder.rollback(mark)
+            try:
+                exchanges = _resent_alone(exchanges, client)
+            except TargetUnreachable as exc:
+                pytest.fail(f"the target did not answer: {exc}", pytrace=False)
+            violations = recorder.run_all(checks, *exchanges)
+        raise_violations(violations, livephoto_settings)
 
     return run_checks
+
+
+def _rate_limited(exchange: Exchange) -> bool:
+    """A rate-limit answer (LP-ERR-12) the client still got after backing off."""
+    from conformance.checks.operations import RATE_LIMIT_ANSWERS
+
+    return (exchange.status, exchange.code) in RATE_LIMIT_ANSWERS
+
+
+def _rate_limit_reason(exchange: Exchange) -> str:
+    return (
+        f"the target answered HTTP {exchange.status} {exchange.code} (a rate limit) even after "
+        "backing off as Retry-After asked: not judged, never counted as a failure"
+    )
+
+
+def _judges_rate_limits(checks: Any) -> bool:
+    """Whether the checks judge a provoked rate limit or quota (LP-ERR-12, -13, -15's fault states)."""
+    from conformance.registry import check_of
+
+    return any(check_of(check).clause.id.startswith("LP-ERR-") for check in checks)
+
+
+def _latency_sample(sent: list[Exchange], client: PlannedClient) -> list[Exchange]:
+    """The exchanges LP-OPS-1 judges: one answered among other requests of the run that took
+    longer than the bound is sent again alone (a queue the run itself caused is not slowness)."""
+    from conformance.checks.operations import ERROR_BUDGET, SUCCESS_BUDGET
+
+    judged: list[Exchange] = []
+    for exchange in sent:
+        bound = SUCCESS_BUDGET if exchange.status == 200 else ERROR_BUDGET
+        if exchange.elapsed > bound and not client.was_alone(exchange):
+            with contextlib.suppress(TargetUnreachable):
+                exchange = client.send_alone(exchange.request)
+        judged.append(exchange)
+    return judged
+
+
+def _gating_or_should(violations: list[Violation]) -> bool:
+    """Whether a violation is one that can fail a run (MAY findings are information)."""
+    return any(v.level is not None and Level(v.level) is not Level.MAY for v in violations)
+
+
+def _judges_concurrency(checks: Any) -> bool:
+    """Whether the checks are about concurrency itself (LP-OPS-2): never judged on solo answers."""
+    from conformance.registry import check_of
+
+    return any(check_of(check).clause.id == CONCURRENCY_CLAUSE for check in checks)
+
+
+def _exchanges_in(args: Any) -> list[Exchange]:
+    found: list[Exchange] = []
+    for arg in args:
+        if isinstance(arg, Exchange):
+            found.append(arg)
+        elif isinstance(arg, list | tuple):
+            found += _exchanges_in(arg)
+    return found
+
+
+def _resent_alone(args: Any, client: PlannedClient) -> tuple[Any, ...]:
+    """The check arguments with every exchange replaced by its request answered alone."""
+    out: list[Any] = []
+    for arg in args:
+        if isinstance(arg, Exchange):
+            out.append(client.send_alone(arg.request))
+        elif isinstance(arg, list | tuple):
+            out.append(type(arg)(_resent_alone(arg, client)))
+        else:
+            out.append(arg)
+    return tuple(out)
 
 
 def raise_violations(violations: list[Violation], settings: Settings) -> None:

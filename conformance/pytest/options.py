@@ -151,6 +151,8 @@ def resolve_settings(config: pytest.Config, target: str | None) -> Settings:
         edition=Edition(config.getoption("edition")),
         level=Level(config.getoption("level").upper()),
         max_examples=config.getoption("max_examples"),
+        concurrency=config.getoption("concurrency"),
+        budget=config.getoption("budget"),
         request_timeout=config.getoption("request_timeout"),
         insecure=config.getoption("insecure"),
         embedded=embedded,

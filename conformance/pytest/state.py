@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conformance.config_file import FileConfig
+from conformance.engine.schedule import PlannedClient
 from conformance.reports.latency import Timing
 from conformance.reports.model import CheckResult, RunReport, Sample
 from conformance.settings import Settings
@@ -36,6 +37,9 @@ class RunState:
     report: RunReport | None = None
     junit_path: str | None = None
     temporary_artefacts: Path | None = None
+    sender: PlannedClient | None = None  # the session's one client (planned answers, live sends)
+    traffic_planned: int = 0  # requests the planning pass found (identical ones counted once)
+    traffic_live: int = 0  # requests sent live (unplanned, or --concurrency 1)
 
 
 # On the config: the run's resolved settings and what it learns (set once, in pytest_configure).

@@ -41,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """Resolve and check the settings once, before anything runs; start the embedded server when
     the suite runs without a target; check the key with one request (exit 4 when rejected)."""
     config.addinivalue_line("markers", "clause(*ids): the SPEC clauses a suite test exercises")
+    config.addinivalue_line(
+        "markers",
+        "ordered(last=False): the test's requests go one after the other "
+        "(last: after every other request of the run)",
+    )
     if not suite_requested(config):
         return
     target = config.getoption("target")

@@ -308,6 +308,34 @@ def variant_photo(
     return _build(_Scene(margin, pad, 200, False, 0, 0), side, fmt, chosen, filename, framing)
 
 
+@cache
+def scene_with_size(
+    width: int,
+    height: int,
+    *,
+    format: str = "PNG",
+    variant: tuple[tuple[str, Any], ...] = (),
+    filename: str = "photo",
+) -> ImageSample:
+    """The whole photo scaled to fill ``width``×``height`` and cropped around the face: any aspect
+    ratio, a face of a good size and texture everywhere (a video of it visibly moves, LP-VID-4).
+    ``variant`` picks an encoding of ``VARIANT_AXES`` (sorted items, so it can be cached)."""
+    _check_args((format,), MIN_SIDE, max(width, height), ("portrait",), MAX_IMAGE_BYTES)
+    if min(width, height) < SMALLEST_FACE_FRAME:
+        raise ValueError(f"{width}×{height}: both sides must be ≥ {SMALLEST_FACE_FRAME} px")
+    photo = corpus_image("astronaut.png").convert("RGB")
+    scale = max(width / photo.width, height / photo.height)
+    photo = photo.resize(
+        (math.ceil(photo.width * scale), math.ceil(photo.height * scale)), Image.Resampling.BILINEAR
+    )
+    x, y, w, h = FACE_BOX
+    left = min(max(0, round((x + w / 2) * scale - width / 2)), photo.width - width)
+    top = min(max(0, round((y + h / 2) * scale - height / 2)), photo.height - height)
+    image = photo.crop((left, top, left + width, top + height))
+    chosen = {**DEFAULT_VARIANTS[format], **dict(variant)}
+    return _finish(image, format, chosen, filename, "the photo cropped around the face")
+
+
 def image_of_exact_size(size: int = MAX_IMAGE_BYTES, *, format: str = "PNG") -> ImageSample:
     """A valid face photo of exactly ``size`` bytes, padded with a comment chunk/segment (LP-REQ-6)."""
     if format not in ("PNG", "JPEG"):
@@ -334,9 +362,17 @@ def image_with_side(side: int, *, format: str = "PNG") -> ImageSample:
 
 
 @cache
-def image_with_size(width: int, height: int, *, format: str = "PNG") -> ImageSample:
+def image_with_size(
+    width: int,
+    height: int,
+    *,
+    format: str = "PNG",
+    variant: tuple[tuple[str, Any], ...] = (),
+    filename: str | None = None,
+) -> ImageSample:
     """A face photo ``width``×``height`` on a flat background: valid while both sides are ≤ 4095,
     an LP-ERR-9 ``InvalidImage`` when either is ≥ 4096 (so each side's limit can be probed alone).
+    ``variant`` picks an encoding of ``VARIANT_AXES`` (sorted items, so it can be cached).
     """
     if format not in FORMATS:
         raise ValueError(f"format={format!r} must be one of {FORMATS}")
@@ -359,10 +395,14 @@ def image_with_size(width: int, height: int, *, format: str = "PNG") -> ImageSam
             )
         canvas = Image.new("RGB", (width, height), (128, 128, 128))
         canvas.paste(crop, ((width - crop.width) // 2, (height - crop.height) // 2))
-    variant = {**DEFAULT_VARIANTS[format], "quality": 85}
+    unknown = {name for name, _ in variant} - set(VARIANT_AXES[format])
+    if unknown:
+        raise ValueError(f"variant={variant!r}: {sorted(unknown)} are not {format} axes")
+    chosen = {**DEFAULT_VARIANTS[format], "quality": 85, **dict(variant)}
     ext = {"JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp"}[format]
     name = f"side-{width}{ext}" if width == height else f"size-{width}x{height}{ext}"
-    sample = _finish(canvas, format, {**variant, "max_bytes": 1 << 40}, name, "face on a flat background")
+    name = name if filename is None else filename
+    sample = _finish(canvas, format, {**chosen, "max_bytes": 1 << 40}, name, "face on a flat background")
     if long_side <= MAX_SIDE:
         return sample
     which = "width" if width > MAX_SIDE else "height"

@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, TypeVar
 
 from conformance.exchange import ApiRequest, Key
+from conformance.strategies._encode import pad_jpeg, pad_png
 from conformance.strategies._invalid import (
     BOMB_SIZES,
     CORRUPTIONS,
@@ -51,14 +52,12 @@ from conformance.strategies._invalid import (
 )
 from conformance.strategies._samples import FORMATS, MAX_IMAGE_BYTES, MAX_SIDE, ImageSample, InvalidImage
 from conformance.strategies._valid import (
-    EXTENSIONS,
-    FRAMINGS,
     SMALLEST_FACE_FRAME,
     STEMS,
     VARIANT_AXES,
     face_photo,
-    image_of_exact_size,
     image_with_size,
+    scene_with_size,
     variant_photo,
 )
 from conformance.strategies.fields import (
@@ -82,7 +81,16 @@ from conformance.strategies.requests import (
     request_for,
 )
 
-__all__ = ["CLAUSES", "covering_requests", "image_variants", "success_axes"]
+__all__ = [
+    "BURST",
+    "CLAUSES",
+    "POOL",
+    "TRIPLE",
+    "covering_requests",
+    "image_variants",
+    "success_axes",
+    "success_pool",
+]
 
 T = TypeVar("T")
 SUCCESS_SIDE = 256  # px: long side of the combined success images (the limits have their own)
@@ -110,36 +118,85 @@ def _round_robin(groups: Sequence[Sequence[T]]) -> list[T]:
 
 Variant = tuple[str, tuple[tuple[str, Any], ...], str]  # format, sorted variant items, extension
 
+# The file extensions the covering set sends per format: lower and upper case, one name without an
+# extension, and a JPEG named .png ("by content, not by file name", LP-REQ-6). The generated requests
+# draw from every extension of ``EXTENSIONS``.
+COVERING_EXTENSIONS = {
+    "JPEG": (".jpg", ".jpeg", ".JPG", ".png"),
+    "PNG": (".png", ".PNG", ""),
+    "BMP": (".bmp", ".BMP"),
+}
+
 
 @cache
-def image_variants() -> tuple[Variant, ...]:
-    """Every value of every encoding axis and every file extension of each format (VARIANT_AXES,
-    EXTENSIONS), zipped within the format: as many images per format as its longest axis."""
-    groups: list[list[Variant]] = []
+def image_variants() -> dict[str, tuple[Variant, ...]]:
+    """Every value of every encoding axis (VARIANT_AXES) and every covering extension of each
+    format, zipped within the format: as many images per format as its longest axis."""
+    variants: dict[str, tuple[Variant, ...]] = {}
     for fmt in FORMATS:
-        axes, extensions = VARIANT_AXES[fmt], EXTENSIONS[fmt]
+        axes, extensions = VARIANT_AXES[fmt], COVERING_EXTENSIONS[fmt]
         count = max(len(extensions), *(len(values) for values in axes.values()))
-        groups.append(
-            [
-                (
-                    fmt,
-                    tuple(sorted((name, _at(values, i)) for name, values in axes.items())),
-                    _at(extensions, i),
-                )
-                for i in range(count)
-            ]
+        variants[fmt] = tuple(
+            (fmt, tuple(sorted((name, _at(values, i)) for name, values in axes.items())), _at(extensions, i))
+            for i in range(count)
         )
-    return tuple(_round_robin(groups))
+    return variants
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One success request of the pool: an image variant, its size, its ``type`` and its purpose."""
+
+    format: str
+    variant: int  # index into image_variants()[format]
+    width: int
+    height: int
+    type_value: str | None
+    why: str = ""
+    exact_size: int | None = None  # padded to exactly this many bytes (LP-REQ-6's 5 MiB)
+    build: str = "scene"  # "scene": the photo cropped to the size; "flat": a face on a flat
+    # background (the 4095-px sides, too long for the photo); "face": the smallest face photo
+
+
+# The success pool (issue 18: at most 16 success requests per default run). Every image encoding
+# and extension, every LP-REQ-6 boundary, every valid ``type`` and every request factor, in 12
+# requests that every success-path test shares:
+# - slots 0-7 are LP-OPS-2's burst: six ``type`` 1 requests whose images have aspect ratios at
+#   least 25 % apart (a video handed to another request is caught by its aspect), and the
+#   LP-VID-6 / LP-REQ-5 triple: the same 288×384 picture in three lossless encodings (identical
+#   pixels) as type 1, type 0 and without type;
+# - slots 8-11 are LP-REQ-6's limits: width 4095, height 4095, the smallest face photo, exactly 5 MiB.
+POOL: tuple[Slot, ...] = (
+    Slot("JPEG", 0, 384, 288, "1"),
+    Slot("PNG", 1, 256, 512, "1"),
+    Slot("JPEG", 1, 448, 256, "1"),
+    Slot("PNG", 2, 320, 320, "1"),
+    Slot("JPEG", 2, 576, 256, "1"),
+    Slot("BMP", 1, 288, 384, "1", "the LP-VID-6 / LP-REQ-5 picture"),
+    Slot("PNG", 0, 288, 384, "0", "the LP-VID-6 / LP-REQ-5 picture"),
+    Slot("BMP", 0, 288, 384, None, "the LP-VID-6 / LP-REQ-5 picture"),
+    Slot("JPEG", 3, MAX_SIDE, LIMIT_SHORT_SIDE, "0", "width 4095 px", build="flat"),
+    Slot("PNG", 4, LIMIT_SHORT_SIDE, MAX_SIDE, None, "height 4095 px", build="flat"),
+    Slot(
+        "PNG",
+        5,
+        SMALLEST_FACE_FRAME,
+        SMALLEST_FACE_FRAME,
+        "0",
+        f"the smallest face photo ({SMALLEST_FACE_FRAME} px)",
+        build="face",
+    ),
+    Slot("PNG", 3, 512, 512, None, "exactly 5 MiB (5 × 1024 × 1024 bytes)", exact_size=MAX_IMAGE_BYTES),
+)
+BURST = range(8)  # the pool slots LP-OPS-2's 8 concurrent requests are
+TRIPLE = {"1": 5, "0": 6, None: 7}  # the pool slots of one picture under each type (LP-VID-6, LP-REQ-5)
 
 
 @cache
 def success_axes() -> dict[str, tuple[Any, ...]]:
-    """The factors the combined success requests zip (request ``i`` takes value ``i mod n``)."""
+    """The request factors the pool zips (request ``i`` takes value ``i mod n`` of each)."""
     return {
-        "image": image_variants(),
         "stem": STEMS,
-        "framing": FRAMINGS,
-        "type": VALID_TYPE_VALUES,
         "key header": NAMED_KEY_CASINGS,
         "part order": PART_ORDERS,
         "boundary": (None, *NAMED_BOUNDARIES),
@@ -149,21 +206,32 @@ def success_axes() -> dict[str, tuple[Any, ...]]:
     }
 
 
-def _success(index: int) -> ApiRequest:
-    axes = success_axes()
-    fmt, variant, extension = _at(axes["image"], index)
-    image = variant_photo(
-        fmt,
-        variant,
-        side=SUCCESS_SIDE,
-        framing=_at(axes["framing"], index),
-        filename=_at(axes["stem"], index) + extension,
-    )
+def _pool_image(slot: Slot, filename: str) -> ImageSample:
+    fmt, variant, _ = image_variants()[slot.format][slot.variant]
+    if slot.build == "flat":
+        image = image_with_size(slot.width, slot.height, format=fmt, variant=variant, filename=filename)
+    elif slot.build == "face":
+        image = variant_photo(fmt, variant, side=max(slot.width, slot.height), filename=filename)
+    else:
+        image = scene_with_size(slot.width, slot.height, format=fmt, variant=variant, filename=filename)
+    if slot.exact_size is not None:
+        data = pad_png(image.data, slot.exact_size) if fmt == "PNG" else pad_jpeg(image.data, slot.exact_size)
+        info = replace(image.info, size=len(data), notes=image.info.notes + "; padded with a comment")
+        image = replace(
+            image, data=data, info=info, description=f"{image.description}, padded to {len(data)} bytes"
+        )
+    return image
+
+
+def _pool_request(index: int) -> ApiRequest:
+    slot, axes = POOL[index], success_axes()
+    extension = image_variants()[slot.format][slot.variant][2]
+    image = _pool_image(slot, _at(axes["stem"], index) + extension)
     fields, headers = _at(axes["extra fields"], index), _at(axes["extra headers"], index)
-    labels = ("LP-REQ-2", "LP-REQ-3", "LP-REQ-5", "LP-REQ-6") + (("LP-REQ-7",) if fields or headers else ())
-    return request_for(
+    labels = ("LP-REQ-2", "LP-REQ-3", "LP-REQ-6") + (("LP-REQ-7",) if fields or headers else ())
+    request = request_for(
         image,
-        type_value=_at(axes["type"], index),
+        type_value=slot.type_value,
         key_header=_at(axes["key header"], index),
         image_first=_at(axes["part order"], index) == PART_ORDERS[0],
         boundary=_at(axes["boundary"], index),
@@ -173,37 +241,14 @@ def _success(index: int) -> ApiRequest:
         expect_clause="LP-OK-1",
         labels=labels,
     )
+    why = f"; {slot.why}" if slot.why else ""
+    return replace(request, description=f"pool #{index}: {request.description}{why}")
 
 
 @cache
-def _success_requests() -> tuple[ApiRequest, ...]:
-    count = max(len(axis) for axis in success_axes().values())
-    return tuple(_success(i) for i in range(count))
-
-
-def _limited(image: ImageSample, why: str) -> ApiRequest:
-    request = request_for(image, labels=("LP-REQ-6",))
-    return replace(request, description=f"{request.description}; {why}")
-
-
-@cache
-def _limit_requests() -> tuple[ApiRequest, ...]:
-    """LP-REQ-6's boundaries, each on a plain request (so a refusal names the limit, not a factor)."""
-    jpeg = face_photo(format="JPEG", side=320)
-    return (
-        _limited(image_of_exact_size(MAX_IMAGE_BYTES), "exactly 5 MiB (5 × 1024 × 1024 bytes)"),
-        _limited(image_with_size(MAX_SIDE, LIMIT_SHORT_SIDE, format="JPEG"), "width 4095 px"),
-        _limited(image_with_size(LIMIT_SHORT_SIDE, MAX_SIDE, format="PNG"), "height 4095 px"),
-        _limited(
-            face_photo(format="PNG", side=SMALLEST_FACE_FRAME),
-            f"the smallest face photo the strategies make ({SMALLEST_FACE_FRAME} px)",
-        ),
-        _limited(face_photo(format="BMP", side=256), "BMP"),
-        _limited(
-            replace(jpeg, filename="photo.png", content_type="image/png"),
-            "JPEG content named photo.png (format by content)",
-        ),
-    )
+def success_pool() -> tuple[ApiRequest, ...]:
+    """The success requests every run sends (and every success-path test shares)."""
+    return tuple(_pool_request(i) for i in range(len(POOL)))
 
 
 def _face(index: int) -> ImageSample:
@@ -323,11 +368,10 @@ def _err11() -> tuple[ApiRequest, ...]:
     return tuple(_non_multipart(_face(i), kind) for i, kind in enumerate(NON_MULTIPART))
 
 
-# The suite test each list belongs to, by the clause it is about: "LP-OK-1" is the generated valid
-# requests' test (success, LP-REQ-2/-3/-5/-7), "LP-REQ-6" the limits test, "LP-ERR-n" the failures.
+# The suite test each list belongs to, by the clause it is about: "LP-OK-1" is the success pool
+# (LP-OK-*, LP-VID-*, LP-REQ-2/-3/-6/-7, LP-OPS-2's burst), "LP-ERR-n" the failures.
 _BUILDERS: dict[str, Callable[[], tuple[ApiRequest, ...]]] = {
-    "LP-OK-1": _success_requests,
-    "LP-REQ-6": _limit_requests,
+    "LP-OK-1": success_pool,
     "LP-ERR-1": _err1,
     "LP-ERR-2": _err2,
     "LP-ERR-3": _err3,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import pytest
 from hypothesis import example, settings
 
-from conformance.client import TargetClient, TargetUnreachable
+from conformance.client import TargetUnreachable
+from conformance.engine.schedule import PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Part
 from conformance.strategies.covering import covering_requests
 
@@ -40,22 +40,24 @@ def with_covering_set(test: Callable[..., T], clause: str) -> Callable[..., T]:
     return test
 
 
-def send(client: TargetClient, request: ApiRequest) -> Exchange:
-    """Send one request; an unreachable target fails the test with one clear line."""
+def send(
+    client: PlannedClient, request: ApiRequest, *, fresh: bool = False, retry_rate_limits: bool = True
+) -> Exchange:
+    """Send one request (``fresh``: its own send, not an identical request's shared answer;
+    ``retry_rate_limits=False``: a rate limit provoked on purpose comes back as it is); an
+    unreachable target fails the test with one clear line."""
     try:
-        return client.send(request)
+        return client.send(request, fresh=fresh, retry_rate_limits=retry_rate_limits)
     except TargetUnreachable as exc:
         pytest.fail(f"the target did not answer: {exc}", pytrace=False)
 
 
-def send_all(client: TargetClient, requests: Sequence[ApiRequest]) -> list[Exchange]:
-    """Send requests concurrently, one thread each; results in the order given."""
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        futures = [pool.submit(client.send, r) for r in requests]
-        try:
-            return [f.result() for f in futures]
-        except TargetUnreachable as exc:
-            pytest.fail(f"the target did not answer: {exc}", pytrace=False)
+def send_all(client: PlannedClient, requests: Sequence[ApiRequest]) -> list[Exchange]:
+    """Send requests all at once (a burst, alone); results in the order given."""
+    try:
+        return client.burst(requests)
+    except TargetUnreachable as exc:
+        pytest.fail(f"the target did not answer: {exc}", pytrace=False)
 
 
 def with_header(request: ApiRequest, name: str, value: str, why: str) -> ApiRequest:

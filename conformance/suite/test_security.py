@@ -9,18 +9,21 @@ import pytest
 
 from conformance import strategies as st
 from conformance.checks import security
-from conformance.client import TargetClient, TargetGone, TargetUnreachable
-from conformance.exchange import ApiRequest, Key, Part
+from conformance.client import TargetGone, TargetUnreachable
 from conformance.engine import COMMON, ERROR_COMMON, Recorder
+from conformance.engine.schedule import PlannedClient
+from conformance.exchange import ApiRequest, Exchange, Key, Part
+from conformance.strategies.covering import success_pool
 from conformance.suite._shared import send
 
 OVERSIZED_BODY = 50 * 1024 * 1024  # LP-SEC-3: "Oversized bodies (e.g. 50 MB)"
+OVERSIZED_DESCRIPTION = f"a {OVERSIZED_BODY // (1024 * 1024)} MiB multipart body"
 
 
 def _oversized_request() -> ApiRequest:
     filler = b"\0" * OVERSIZED_BODY
     return ApiRequest(
-        description=f"a {OVERSIZED_BODY // (1024 * 1024)} MiB multipart body",
+        description=OVERSIZED_DESCRIPTION,
         parts=(Part("image_target", filler, "photo.jpg", "image/jpeg"),),
     )
 
@@ -52,56 +55,50 @@ def _hostile_requests() -> list[ApiRequest]:
     ]
 
 
-def _survives(client: TargetClient, recorder: Recorder, judge: Any) -> None:
-    """LP-SEC-4: a valid request after the hostile one succeeds; no answer at all is a failure
-    of the clause (the target died), not an inability to judge it."""
+def _judge_hostile(
+    api_request: ApiRequest, answer: Exchange | Exception, recorder: Recorder, judge: Any
+) -> None:
+    """LP-SEC-3 for the oversized body; LP-SEC-1 and -2 for the others (no key, no internals)."""
+    if api_request.description == OVERSIZED_DESCRIPTION:
+        if isinstance(answer, TargetUnreachable):
+            # "refused with 413 (or the connection closed)": a closed connection passes.
+            recorder.record_pass(security.oversized_body_is_refused, f"connection closed: {answer}")
+        elif isinstance(answer, Exchange):
+            judge([security.oversized_body_is_refused], answer)
+        return
+    if isinstance(answer, Exchange):
+        checks = [security.api_key_is_not_echoed]
+        if answer.status != 200:
+            checks += [c for c in ERROR_COMMON if c is security.errors_reveal_no_internals]
+        judge(checks, answer)
+
+
+@pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-3", "LP-SEC-4")
+def test_hostile_requests_then_target_survives(client: PlannedClient, recorder: Recorder, judge: Any) -> None:
+    """LP-SEC-3: a 50 MB body is refused with 413 (or the connection closed); LP-SEC-2: hostile
+    requests reveal no internals; LP-SEC-4: after them, the next valid request still succeeds.
+
+    The hostile requests go at once, after every other request of the run (a target that dies of
+    one takes no other clause with it), and one valid request follows when all are answered: it
+    is "the next valid request" after each of them.
+    """
+    hostile = [_oversized_request(), *_hostile_requests()]
     try:
-        exchange = client.send(st.request_for(st.face_photo()))
-    except TargetGone as exc:  # nothing was sent: the run has already lost the target
+        answers, survivor = client.wave(hostile, success_pool()[0])
+    except TargetGone as exc:  # the breaker is open: nothing was sent, so nothing can be judged
         pytest.fail(f"the target did not answer: {exc}", pytrace=False)
     except TargetUnreachable as exc:
-        message = f"no answer to a valid request sent after the hostile one: {exc}"
+        message = f"no answer to a valid request sent after the hostile ones: {exc}"
         recorder.record_fail(security.target_survives, message)
         raise pytest.fail.Exception(f"[LP-SEC-4 MUST] {message}", pytrace=False) from None
-    judge([security.target_survives], exchange)
-
-
-@pytest.mark.clause("LP-SEC-3", "LP-SEC-4")
-def test_oversized_body_is_refused_and_target_survives(
-    client: TargetClient, recorder: Recorder, judge: Any
-) -> None:
-    """LP-SEC-3: a 50 MB body is refused with 413 (or the connection closed), and the target
-    still answers a valid request afterwards."""
-    try:
-        exchange = client.send(_oversized_request())
-    except TargetGone as exc:  # the breaker is open: nothing was sent, so nothing was refused
-        pytest.fail(f"the target did not answer: {exc}", pytrace=False)
-    except TargetUnreachable as exc:
-        # "refused with 413 (or the connection closed)": a closed connection passes.
-        recorder.record_pass(security.oversized_body_is_refused, f"connection closed: {exc}")
-    else:
-        judge([security.oversized_body_is_refused], exchange)
-    _survives(client, recorder, judge)
-
-
-@pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-4")
-@pytest.mark.parametrize("api_request", _hostile_requests(), ids=lambda r: r.description)
-def test_hostile_request_then_target_survives(
-    api_request: ApiRequest, client: TargetClient, recorder: Recorder, judge: Any
-) -> None:
-    """LP-SEC-2 and LP-SEC-4: a hostile request reveals no internals and the next valid request
-    still succeeds."""
-    exchange = send(client, api_request)
-    checks = [security.api_key_is_not_echoed]
-    if exchange.status != 200:
-        checks += [c for c in ERROR_COMMON if c is security.errors_reveal_no_internals]
-    judge(checks, exchange)
-    _survives(client, recorder, judge)
+    for api_request, answer in zip(hostile, answers, strict=True):
+        _judge_hostile(api_request, answer, recorder, judge)
+    judge([security.target_survives], survivor)
 
 
 @pytest.mark.clause("LP-SEC-1")
 @pytest.mark.parametrize("key", [Key.VALID, Key.INVALID], ids=["valid-key", "unknown-key"])
-def test_key_is_not_echoed_on_errors(key: Key, client: TargetClient, judge: Any) -> None:
+def test_key_is_not_echoed_on_errors(key: Key, client: PlannedClient, judge: Any) -> None:
     """LP-SEC-1: the key is not echoed, not even in an authentication or validation error."""
     api_request = replace(
         st.request_for(st.face_photo(side=128), type_value="2"),

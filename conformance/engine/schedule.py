@@ -38,6 +38,7 @@ from conformance.exchange import ApiRequest, Exchange
 Fingerprint = tuple[object, ...]
 BurstKey = tuple[str, tuple[Fingerprint, ...]]  # the test, and its burst's requests
 Observer = Callable[[Exchange, float], None]
+OVER_BUDGET = "not sent: --budget"  # how a request --budget left out is reported
 BURST_DEADLINE = 600.0  # s: a burst's answers are awaited at most this long (the client times out first)
 
 
@@ -60,6 +61,14 @@ class Transport(Protocol):
     """What sends one request (``conformance.client.TargetClient``)."""
 
     def send(self, request: ApiRequest, *, retry_rate_limits: bool = True) -> Exchange: ...
+
+
+class OverBudget(Exception):
+    """A planned success request ``--budget`` left out: the test judges nothing with it."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(f"{OVER_BUDGET} {budget} success requests were spent on other clauses")
+        self.budget = budget
 
 
 class UnitKind(enum.Enum):
@@ -88,6 +97,9 @@ class Unit:
     requests: list[ApiRequest]
     slots: list[Future[Sent]]
     last: bool = False
+
+
+Rank = Callable[[ApiRequest, Unit], int | None]  # a success request's priority; None: not one
 
 
 @dataclass
@@ -150,6 +162,38 @@ class RunPlan:
             else:
                 source.add_done_callback(_forward_to(unit.slots[0]))
         self.units = kept
+
+    def successes(self, rank: Rank) -> int:
+        """The success requests the plan sends (``rank`` not None)."""
+        return sum(1 for unit in self.units for request in unit.requests if rank(request, unit) is not None)
+
+    def apply_budget(self, budget: int, rank: Rank) -> list[ApiRequest]:
+        """Keep the ``budget`` success requests of lowest ``rank`` (None: not a success request);
+        the units holding the others are not sent, their slots raise ``OverBudget``. A unit is
+        sent whole or not at all (a burst of 8, hostile requests and the valid one after them).
+        Returns the success requests left out."""
+        ranked = sorted(
+            (
+                (rank_of, n, unit)
+                for n, unit in enumerate(self.units)
+                for request in unit.requests
+                if (rank_of := rank(request, unit)) is not None
+            ),
+            key=lambda entry: (entry[0], entry[1]),
+        )
+        dropped = {id(unit) for _, _, unit in ranked[budget:]}
+        left_out: list[ApiRequest] = []
+        kept: list[Unit] = []
+        for unit in self.units:
+            if id(unit) not in dropped:
+                kept.append(unit)
+                continue
+            left_out += [r for r in unit.requests if rank(r, unit) is not None]
+            for slot in unit.slots:
+                if not slot.done():
+                    slot.set_exception(OverBudget(budget))
+        self.units = kept
+        return left_out
 
     def take(self, test: str, request: ApiRequest) -> Future[Sent] | None:
         """The slot of the next planned send of this request by ``test``, or None (send it live)."""

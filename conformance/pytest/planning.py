@@ -15,16 +15,29 @@ its own requests one after the other, as it judges them.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from conformance.engine.schedule import PlannedClient, Prefetcher, RunPlan
+from conformance.engine.schedule import (
+    Fingerprint,
+    PlannedClient,
+    Prefetcher,
+    Rank,
+    RunPlan,
+    Unit,
+    UnitKind,
+    fingerprint,
+)
 from conformance.exchange import ApiRequest, Exchange
 from conformance.pytest.state import settings_key, state_key
 from conformance.pytest.target import target_client
+from conformance.reports.model import RunTraffic
 from conformance.settings import Settings
+from conformance.strategies.covering import BURST, POOL, success_pool
+from conformance.traffic import Traffic
 
 PLACEHOLDER_BODY = b'{"error_code": 0, "request_id": "planning", "log_id": "planning", "data": {}}'
 
@@ -85,8 +98,11 @@ def plan_run(items: Sequence[pytest.Item], settings: Settings) -> RunPlan:
     """Call every suite test once with planning stand-ins; the requests they would send."""
     plan = RunPlan()
     client = PlanningClient(plan)
+    expected_success: list[Fingerprint] = []  # valid requests the tests judge as such, in order
 
     def verify(api_request: ApiRequest, *, expect: str) -> Exchange:
+        if expect == "success":
+            expected_success.append(fingerprint(api_request))
         return client.send(api_request)
 
     def judge(checks: Any, *exchanges: Any) -> None:
@@ -117,7 +133,39 @@ def plan_run(items: Sequence[pytest.Item], settings: Settings) -> RunPlan:
         if ordered is not None and client.chain:
             plan.chain(item.nodeid, client.chain, last=bool(ordered.kwargs.get("last", False)))
     plan.finish()
+    if settings.budget is not None:
+        plan.apply_budget(settings.budget, success_rank(expected_success))
     return plan
+
+
+def success_rank(expected_success: Sequence[Fingerprint]) -> Rank:
+    """The order in which ``--budget`` keeps success requests: the burst of 8 (which holds one
+    picture under every type), the valid request after the hostile ones (LP-SEC-4), LP-REQ-6's
+    limits, LP-OPS-3's repeat, then the generated ones."""
+    pool = {fingerprint(r): i for i, r in enumerate(success_pool())}
+    later = {key: n for n, key in enumerate(dict.fromkeys(expected_success))}
+
+    def rank(request: ApiRequest, unit: Unit) -> int | None:
+        key = fingerprint(request)
+        if unit.kind is UnitKind.WAVE:
+            return len(BURST) if request is unit.requests[-1] else None
+        if key in pool:
+            index = pool[key]
+            if unit.kind is UnitKind.CHAIN:  # a fresh repeat of a pool request
+                return len(POOL) + 1
+            return index if index in BURST else index + 1
+        if key in later:
+            return len(POOL) + 2 + later[key]
+        return None
+
+    return rank
+
+
+def over_budget_checks(expect: str) -> list[Any]:
+    """The checks a request ``--budget`` left out would have been judged by (recorded skipped)."""
+    from conformance.engine import SUCCESS, failure_checks
+
+    return list(SUCCESS) if expect == "success" else list(failure_checks(expect))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -128,6 +176,7 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     if settings is None or config.option.collectonly or not session.items:
         return (yield)
     state = config.stash[state_key]
+    started = time.monotonic()
     with target_client(settings) as transport:
         plan = None
         # xdist workers each run a share of the tests: they send their own, one after the other.
@@ -144,6 +193,22 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
                 prefetcher.stop()
             state.traffic_planned = plan.requests if plan is not None else 0
             state.traffic_live = state.sender.live
+            state.traffic = _traffic(transport.traffic(), time.monotonic() - started, settings, plan)
+
+
+def _traffic(sent: Traffic, wall: float, settings: Settings, plan: RunPlan | None) -> RunTraffic:
+    return RunTraffic(
+        requests=sent.requests,
+        successes=sent.successes,
+        wall_s=wall,
+        waited_s=min(sent.waited_s, wall),
+        concurrency=settings.concurrency,
+        rate_limits_retried=sent.rate_limits_retried,
+        rate_limits_returned=sent.rate_limits_returned,
+        backoff_s=sent.backoff_s,
+        planned=plan.requests if plan is not None else 0,
+        budget=settings.budget,
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -22,8 +22,16 @@ from typing import Any
 import pytest
 
 from conformance.client import TargetUnreachable
+from conformance.engine.schedule import OVER_BUDGET
 from conformance.pytest.collection import item_clauses
-from conformance.pytest.state import RunState, recorder_key, settings_key, timings_key, unanswered_key
+from conformance.pytest.state import (
+    RunState,
+    recorder_key,
+    settings_key,
+    state_key,
+    timings_key,
+    unanswered_key,
+)
 from conformance.redact import Redactor
 from conformance.reports.latency import Timing
 from conformance.reports.model import CheckResult, Sample
@@ -33,6 +41,7 @@ from conformance.spec import catalogue
 from conformance.verdicts import Verdict, Violation
 
 RESULTS_PROPERTY = "livephoto_results"
+SURVIVAL_CLAUSE = "LP-SEC-4"  # "after any hostile request … the next valid request MUST still succeed"
 COLLECTOR_NAME = "livephoto-results"
 
 
@@ -41,6 +50,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Attach the test's check results to its report (xdist workers forward them)."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    skipped = report.when == "call" and report.skipped and call.excinfo is not None
+    if skipped and call.excinfo is not None and OVER_BUDGET in str(call.excinfo.value):
+        _record_over_budget(item, str(call.excinfo.value))
     if report.when == "call" and report.failed and call.excinfo is not None:
         _record_unanswered(item, call.excinfo.value)
         if not item.config.getoption("fulltrace", False):
@@ -88,6 +100,27 @@ def _shorten(report: pytest.TestReport, excinfo: pytest.ExceptionInfo[BaseExcept
     report.longrepr = pytest.ExceptionInfo.from_exception(brief).getrepr(style="value", chain=False)
 
 
+def _record_over_budget(item: pytest.Item, reason: str) -> None:
+    """A test whose requests ``--budget`` left out: a skipped result for each of its clauses, so
+    the report says why (and, when other tests judged the clause, that it had fewer samples)."""
+    settings = item.config.stash.get(settings_key, None)
+    if settings is None:
+        return
+    selected = selected_clauses(settings)
+    item.stash[unanswered_key] = [
+        CheckResult(
+            check="within_budget",
+            clause=clause,
+            level=catalogue()[clause].level.value,
+            verdict=Verdict.SKIPPED,
+            message=reason,
+            nodeid=item.nodeid,
+        )
+        for clause in sorted(item_clauses(item))
+        if selected is None or clause in selected
+    ]
+
+
 def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
     """A test that failed because the target stopped answering: an ``error`` verdict for each of
     its clauses (the suite could not judge them), never a silent "not exercised"."""
@@ -99,14 +132,21 @@ def _record_unanswered(item: pytest.Item, exc: BaseException) -> None:
         return
     selected = selected_clauses(settings)
     message = Redactor([settings.api_key]).text(f"the target did not answer: {cause}")
+    # A target that died of the hostile requests (LP-SEC-4 failed): what could not be judged
+    # after that is the consequence of that one defect, not a failure of its own (issue 17).
+    state = item.config.stash.get(state_key, None)
+    died = state is not None and any(
+        r.clause == SURVIVAL_CLAUSE and r.verdict is Verdict.FAIL for r in state.results
+    )
     item.stash[unanswered_key] = [
         CheckResult(
             check="target_answers",
             clause=clause,
             level=catalogue()[clause].level.value,
-            verdict=Verdict.ERROR,
-            message=message,
+            verdict=Verdict.BLOCKED if died and clause != SURVIVAL_CLAUSE else Verdict.ERROR,
+            message=f"blocked by {SURVIVAL_CLAUSE}: {message}" if died else message,
             nodeid=item.nodeid,
+            blocked_by=SURVIVAL_CLAUSE if died else "",
         )
         for clause in sorted(item_clauses(item))
         if selected is None or clause in selected

@@ -16,7 +16,7 @@ import pytest
 from conformance.config_file import FileConfig
 from conformance.engine.schedule import PlannedClient
 from conformance.reports.latency import Timing
-from conformance.reports.model import CheckResult, RunReport, Sample
+from conformance.reports.model import CheckResult, RunReport, RunTraffic, Sample
 from conformance.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class RunState:
     sender: PlannedClient | None = None  # the session's one client (planned answers, live sends)
     traffic_planned: int = 0  # requests the planning pass found (identical ones counted once)
     traffic_live: int = 0  # requests sent live (unplanned, or --concurrency 1)
+    traffic: RunTraffic | None = None  # what the run cost the target, for the report
 
 
 # On the config: the run's resolved settings and what it learns (set once, in pytest_configure).

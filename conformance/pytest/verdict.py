@@ -7,12 +7,14 @@ documented in README and docs/reports.md), so a CI job gates on the same answer 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance import __version__
+from conformance.engine.schedule import OVER_BUDGET
 from conformance.pytest.state import now, settings_key, state_key
 from conformance.redact import Redactor
 from conformance.reports.latency import latency_metrics
@@ -71,7 +73,7 @@ def _build_report(config: pytest.Config, exitstatus: int) -> RunReport | None:
         reasons.append("no test of the suite was selected (-k, -m, --clause, --family)")
     if state.retired:
         reasons.append("the target is retired (LP-ERR-15): nothing else could be judged")
-    return aggregate(
+    report = aggregate(
         [r for r in state.results if r.clause in clauses],
         clauses=sorted(clauses, key=clause_order),
         samples=choose_samples(state.samples, SAMPLES_IN_REPORT),
@@ -79,6 +81,19 @@ def _build_report(config: pytest.Config, exitstatus: int) -> RunReport | None:
         incomplete_reasons=reasons,
         **_run_facts(config, settings),
     )
+    if state.traffic is not None:
+        report.traffic = replace(state.traffic, reduced=_reduced_by_budget(report))
+    return report
+
+
+def _reduced_by_budget(report: RunReport) -> dict[str, str]:
+    """The clauses judged, but on fewer samples than the default run: --budget left some out."""
+    reduced = {}
+    for clause in report.clauses:
+        cut = [r for r in clause.checks if r.verdict is Verdict.SKIPPED and OVER_BUDGET in r.message]
+        if clause.judged and cut:
+            reduced[clause.id] = f"judged on fewer samples than the default run ({cut[0].message})"
+    return reduced
 
 
 def choose_samples(samples: Sequence[Sample], limit: int) -> list[Sample]:

@@ -106,6 +106,64 @@ class Sample:
     type_value: str = ""  # the request's ``type`` field: "0", "1" or "absent"
 
 
+@dataclass(frozen=True)
+class RunTraffic:
+    """What the run cost the target and where its time went (issue 18).
+
+    ``requests`` are sent on the wire (a retried 429 counts twice), ``successes`` the answers 200
+    (what a paid target bills); ``waited_s`` is the wall time with at least one request in flight,
+    ``work_s`` the rest of the run's wall time (the suite's own work: generating, judging).
+    ``reduced`` names the clauses ``--budget`` left with fewer samples than the default run.
+    """
+
+    requests: int
+    successes: int
+    wall_s: float
+    waited_s: float
+    concurrency: int
+    rate_limits_retried: int = 0
+    rate_limits_returned: int = 0
+    backoff_s: float = 0.0
+    planned: int = 0  # requests the planning pass found (identical ones once)
+    budget: int | None = None  # --budget: success requests allowed
+    reduced: dict[str, str] = field(default_factory=dict)  # clause -> what the budget cut
+
+    @property
+    def work_s(self) -> float:
+        """Wall time not spent waiting on the target."""
+        return max(0.0, self.wall_s - self.waited_s)
+
+    def line(self) -> str:
+        """One sentence for the terminal and Markdown."""
+        parts = [
+            f"{self.requests} requests ({self.successes} successes)",
+            f"{self.wall_s:.1f} s: {self.waited_s:.1f} s waiting on the target, {self.work_s:.1f} s working",
+            f"concurrency {self.concurrency}",
+        ]
+        if self.budget is not None:
+            parts.append(f"budget {self.budget} successes")
+        if self.rate_limits_retried or self.rate_limits_returned:
+            parts.append(
+                f"{self.rate_limits_retried} rate limits waited out ({self.backoff_s:.1f} s), "
+                f"{self.rate_limits_returned} not"
+            )
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's ``traffic`` object."""
+        data = asdict(self)
+        data["work_s"] = round(self.work_s, 3)
+        for key in ("wall_s", "waited_s", "backoff_s"):
+            data[key] = round(data[key], 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunTraffic:
+        """Rebuild from ``as_dict`` output (``work_s`` is derived, not read)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{**fields, "reduced": dict(fields.get("reduced") or {})})
+
+
 @dataclass
 class RunReport:
     """One run of the suite, the proxy or the load test, clause by clause."""
@@ -126,6 +184,7 @@ class RunReport:
     # Why the run as a whole judged less than it should (interrupted, only collected, …).
     incomplete_reasons: list[str] = field(default_factory=list)
     catalogue_size: int = 0  # clauses in the SPEC; 0 = this suite's catalogue
+    traffic: RunTraffic | None = None  # requests, successes, waiting vs working (the suite)
 
     def __post_init__(self) -> None:
         if not self.catalogue_size:
@@ -280,6 +339,7 @@ class RunReport:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy, derived figures included under ``summary``."""
         data = asdict(self)
+        data["traffic"] = self.traffic.as_dict() if self.traffic is not None else None
         data["summary"] = self.summary()
         for clause in data["clauses"]:
             clause["verdict"] = str(clause["verdict"])
@@ -321,6 +381,7 @@ class RunReport:
             metrics=dict(data.get("metrics", {})),
             incomplete_reasons=list(data.get("incomplete_reasons", [])),
             catalogue_size=int(data.get("catalogue_size", 0)),
+            traffic=RunTraffic.from_dict(data["traffic"]) if data.get("traffic") else None,
         )
 
 
@@ -427,6 +488,7 @@ def aggregate(
         samples=list(meta.pop("samples", [])),
         metrics=_plain(dict(meta.pop("metrics", {}) or {})),
         incomplete_reasons=list(meta.pop("incomplete_reasons", [])),
+        traffic=meta.pop("traffic", None),
     )
 
 

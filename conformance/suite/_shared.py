@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, settings
 
 from conformance.client import TargetUnreachable
-from conformance.engine.schedule import PlannedClient
+from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Part
 from conformance.strategies.covering import covering_requests
 
@@ -48,6 +48,8 @@ def send(
     unreachable target fails the test with one clear line."""
     try:
         return client.send(request, fresh=fresh, retry_rate_limits=retry_rate_limits)
+    except OverBudget as exc:
+        pytest.skip(str(exc))
     except TargetUnreachable as exc:
         pytest.fail(f"the target did not answer: {exc}", pytrace=False)
 
@@ -56,6 +58,8 @@ def send_all(client: PlannedClient, requests: Sequence[ApiRequest]) -> list[Exch
     """Send requests all at once (a burst, alone); results in the order given."""
     try:
         return client.burst(requests)
+    except OverBudget as exc:
+        pytest.skip(str(exc))
     except TargetUnreachable as exc:
         pytest.fail(f"the target did not answer: {exc}", pytrace=False)
 

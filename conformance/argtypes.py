@@ -50,8 +50,8 @@ def positive_seconds(text: str) -> float:
 
 @checked
 def non_negative_seconds(text: str) -> float:
-    """A number of seconds ≥ 0."""
+    """A finite number of seconds ≥ 0 (not nan or inf: a delay of either would hang every answer)."""
     value = _number(text, float, "a number of seconds")
-    if value < 0:
-        raise ValueError(f"must be ≥ 0, got {text}")
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"must be a finite number ≥ 0, got {text}")
     return value

@@ -1,13 +1,17 @@
-"""The one HTTP client the suite talks through: timeouts, a response cap, no redirects."""
+"""The one HTTP client the suite talks through: timeouts, a response cap, no redirects, rate limits
+waited out (429 / ``Retry-After``) and traffic counted."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,12 +21,17 @@ import httpx
 
 from conformance.check_context import DEFAULT_INVALID_KEY
 from conformance.exchange import ENDPOINT_PATH, ApiRequest, Exchange
+from conformance.traffic import BusyClock, PauseClock, Traffic
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a hostile target cannot exhaust memory
 CONNECT_TIMEOUT = 5.0
 BREAKER_THRESHOLD = 3  # consecutive unanswered requests after which the target counts as gone
 ACCEPT_ENCODING = "gzip, deflate"  # only what the client decodes itself, under the cap
+RATE_LIMIT_WAIT = 60.0  # s: the most one request waits out rate limits (or the timeout, if less)
+RATE_LIMIT_RETRIES = 5  # retries of one request after 429 / 503 + Retry-After
+FIRST_BACKOFF = 1.0  # s: the first wait after a 429 without a usable Retry-After, doubled each time
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")  # RFC 9110 delta-seconds (decimals tolerated)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class ClientSettings:
     max_response_bytes: int = MAX_RESPONSE_BYTES
     verify: bool = True
     sample_dir: Path | None = None
+    rate_limit_wait: float = RATE_LIMIT_WAIT
+    rate_limit_retries: int = RATE_LIMIT_RETRIES
 
 
 class TargetUnreachable(Exception):
@@ -215,8 +226,41 @@ def derived_boundary(request: ApiRequest) -> str:
         digest.update(b"again")  # the boundary occurs in a part: derive another one
 
 
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` value asks to wait (RFC 9110 §10.2.3); None when absent or unusable.
+
+    Delta-seconds or an HTTP-date (one in the past means "now": 0). A hostile value cannot hurt:
+    a negative number or garbage is None (the caller then backs off on its own), a huge number
+    or a far date is returned as it is and the caller refuses to wait that long.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _DELTA_SECONDS.fullmatch(text):
+        return float(text)
+    if text.isdigit():  # more digits than any sane wait: wait forever, i.e. not at all
+        return float("inf")
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" in an HTTP-date: UTC all the same
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _rate_limited(exchange: Exchange) -> bool:
+    """A 429, or a 503 that says when to come back: the target asks to be left alone a while."""
+    return exchange.status == 429 or (exchange.status == 503 and exchange.header("retry-after") is not None)
+
+
 class TargetClient:
-    """Sends ApiRequests to one target and returns Exchanges; thread-safe."""
+    """Sends ApiRequests to one target and returns Exchanges; thread-safe.
+
+    Concurrent sends share one rate-limit pause: when the target answers 429 (or 503 with
+    ``Retry-After``) to any of them, no new request leaves the client before the time it asked for,
+    so a concurrent run backs off as one instead of hammering a target that asked for a break.
+    """
 
     def __init__(self, settings: ClientSettings, transport: httpx.BaseTransport | None = None):
         self.settings = settings
@@ -231,10 +275,18 @@ class TargetClient:
             headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
         self._lock = threading.Lock()
-        # Called with every exchange sent (the plugin judges LP-OPS-1 on each of them).
+        self._gate = threading.Condition(self._lock)  # waited on while a rate-limit pause runs
+        # Called with every exchange returned by send (the plugin judges LP-OPS-1 on each of them);
+        # a rate-limit answer that was waited out and retried is not one of them.
         self.observers: list[Callable[[Exchange], None]] = []
         self._failures = 0
         self._last_failure = ""
+        self._requests = 0
+        self._successes = 0
+        self._retried = 0
+        self._returned = 0
+        self._busy = BusyClock()
+        self._pause = PauseClock()
 
     @property
     def consecutive_failures(self) -> int:
@@ -274,18 +326,73 @@ class TargetClient:
         files = [(part.name, (part.filename, part.content, part.content_type)) for part in request.parts]
         return self._http.build_request(request.method, url, headers=headers, files=files)
 
-    def send(self, request: ApiRequest) -> Exchange:
+    def traffic(self) -> Traffic:
+        """The requests, successes, rate-limit retries, back-off and waiting time so far."""
+        with self._lock:
+            now = time.monotonic()
+            return Traffic(
+                requests=self._requests,
+                successes=self._successes,
+                rate_limits_retried=self._retried,
+                rate_limits_returned=self._returned,
+                backoff_s=self._pause.total(now),
+                waited_s=self._busy.total(now),
+            )
+
+    def send(self, request: ApiRequest, *, retry_rate_limits: bool = True) -> Exchange:
         """Send and read the answer up to the cap; TargetUnreachable when there is none.
+
+        A rate-limit answer (429, or 503 with ``Retry-After``) is waited out and the request sent
+        again — ``Retry-After`` seconds or its date, else 1 s doubled each time — as long as this
+        request's waiting stays within ``rate_limit_wait`` (and the timeout) and its retries within
+        ``rate_limit_retries``; past that the rate-limit answer is returned. Meanwhile the whole
+        client holds new sends back. ``retry_rate_limits=False`` returns a rate-limit answer at
+        once and starts no pause: for a request that provokes one on purpose (LP-ERR-12).
 
         After ``BREAKER_THRESHOLD`` unanswered requests in a row the breaker opens: ``TargetGone``
         at once, without waiting for another timeout, so a dead target ends the run quickly.
         """
+        budget = min(self.settings.rate_limit_wait, self.settings.timeout)
+        waited, retries = 0.0, 0
+        while True:
+            exchange = self._attempt(request)
+            if not (retry_rate_limits and _rate_limited(exchange)):
+                break
+            delay = retry_after_seconds(exchange.header("retry-after"))
+            if delay is None:
+                delay = FIRST_BACKOFF * 2**retries
+            if retries >= self.settings.rate_limit_retries or waited + delay > budget:
+                with self._lock:
+                    self._returned += 1
+                break
+            retries += 1
+            waited += delay
+            with self._lock:
+                self._retried += 1
+                now = time.monotonic()
+                self._pause.pause(now, now + delay)
         with self._lock:
+            observers = list(self.observers)
+        for observe in observers:
+            observe(exchange)
+        return exchange
+
+    def _wait_for_pause(self) -> None:
+        """Block while a rate-limit pause runs (the caller holds ``self._lock``)."""
+        while (left := self._pause.until - time.monotonic()) > 0:
+            self._gate.wait(left)
+
+    def _attempt(self, request: ApiRequest) -> Exchange:
+        """One request on the wire, after any running pause; the breaker and the counters."""
+        with self._lock:
+            self._wait_for_pause()
             if self._failures >= BREAKER_THRESHOLD:
                 raise TargetGone(
                     f"target stopped answering: {self._failures} requests in a row failed, "
                     f"the last with: {self._last_failure}"
                 )
+            self._requests += 1
+            self._busy.enter(time.monotonic())
         try:
             exchange = self._send(request)
         except TargetUnreachable as exc:
@@ -293,11 +400,12 @@ class TargetClient:
                 self._failures += 1
                 self._last_failure = str(exc)
             raise
+        finally:
+            with self._lock:
+                self._busy.leave(time.monotonic())
         with self._lock:
             self._failures = 0
-            observers = list(self.observers)
-        for observe in observers:
-            observe(exchange)
+            self._successes += exchange.status == 200
         return exchange
 
     def _send(self, request: ApiRequest) -> Exchange:

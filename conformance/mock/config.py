@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.contract import Edition
+from conformance.mock.hooks import REFERENCE, ServerHooks
 from conformance.settings import REFERENCE_API_KEY
 
 
@@ -14,8 +15,10 @@ class ServerConfig:
 
     ``faults`` are server-wide fault states (see ``conformance.mock.faults``); ``allow_fault_header``
     lets a request ask for one with ``x-livephoto-fault``; ``latency`` (seconds) delays every answer;
-    ``mutants`` names faults of the mutant catalogue to switch on (``conformance.mock.mutants``; off
-    unless named).
+    ``success_latency`` (seconds) delays only the successes, as a real replacement does that spends
+    seconds generating a video but refuses bad requests at once (issue 18); ``hooks`` alter the
+    server's stages (``conformance.mock.hooks``; none by default; the mutant catalogue builds them
+    with ``conformance.mutants.server_hooks``).
     """
 
     api_keys: tuple[str, ...] = (REFERENCE_API_KEY,)
@@ -24,7 +27,8 @@ class ServerConfig:
     faults: tuple[str, ...] = ()
     allow_fault_header: bool = False
     latency: float = 0.0
-    mutants: tuple[str, ...] = ()
+    success_latency: float = 0.0
+    hooks: ServerHooks = REFERENCE
 
     def __post_init__(self) -> None:
         from conformance.mock.faults import parse_fault
@@ -34,14 +38,11 @@ class ServerConfig:
         if any(not key for key in self.api_keys):
             raise ValueError("api_keys must not contain an empty key (LP-ERR-1: an empty key is refused)")
         object.__setattr__(self, "edition", Edition(self.edition))
-        if self.latency < 0:
-            raise ValueError(f"latency must be ≥ 0 seconds, got {self.latency}")
+        for name in ("latency", "success_latency"):
+            seconds = getattr(self, name)
+            if not 0 <= seconds < float("inf"):  # NaN and infinity too: asyncio.sleep would hang
+                raise ValueError(f"{name} must be a finite number of seconds ≥ 0, got {seconds}")
         for fault in self.faults:
             parse_fault(fault)  # raises ValueError with a clear message
-        if isinstance(self.mutants, str):
-            raise ValueError("mutants must be a tuple of mutant names, not a single string")
-        if self.mutants:
-            from conformance.mock.mutants import get
-
-            for name in self.mutants:
-                get(name)  # raises ValueError naming the known mutants (issue 8)
+        if not isinstance(self.hooks, ServerHooks):
+            raise ValueError(f"hooks must be a ServerHooks, got {type(self.hooks).__name__}")

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from conformance.redact import Redactor
 from conformance.reports.frames import Picture, Strip, frame_strip, image_thumbnail
 from conformance.reports.latency import METRICS_KEY, budget_line, latency_charts
-from conformance.reports.model import RunReport, Sample
+from conformance.reports.model import RunReport, RunTraffic, Sample
 from conformance.reports.triage import GROUP_TITLES, Failure, grouped, message_field, triage
 from conformance.spec import FAMILIES, Level
 
@@ -123,6 +123,24 @@ class _PictureMaker:
         return Pictures(embedded, self.strips[video], thumb)
 
 
+@dataclass(frozen=True)
+class TimeSplit:
+    """The run's wall time cut in two for the page's bar: waiting on the target vs working."""
+
+    waited_pct: float
+    work_pct: float
+
+
+def time_split(traffic: RunTraffic | None) -> TimeSplit | None:
+    """Percentages of the wall time (summing to 100; 0/0 for a run that took no time)."""
+    if traffic is None:
+        return None
+    if traffic.wall_s <= 0:
+        return TimeSplit(0.0, 0.0)
+    waited = round(min(100.0, max(0.0, 100.0 * traffic.waited_s / traffic.wall_s)), 1)
+    return TimeSplit(waited, round(100.0 - waited, 1))
+
+
 def _shown_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """The metrics for the page's table: the latency points are charted, not listed."""
     shown = dict(metrics)
@@ -194,6 +212,7 @@ def render_html(
             other_received=lambda check: message_field(check.message, "Received") or check.title,
             charts=charts,
             budget_line=budget_line(report.metrics),
+            time_split=time_split(report.traffic),
             metrics_shown=_shown_metrics(report.metrics),
             score_text="n/a" if score is None else f"{score:g}%",
             outcome_title=f"{report.outcome.capitalize()} {report.scope}".strip(),

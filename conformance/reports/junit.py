@@ -3,7 +3,9 @@
 CI systems count testcases: one per clause (name = clause id, classname = family) makes their
 counts the report's counts. A gating failure is a ``<failure>``; a SHOULD failure that does not gate
 (``--level must``) passes with a warning in ``<system-out>``; a clause not judged is ``<skipped>``
-with its reason. Nothing else is ever skipped.
+with its reason. Nothing else is ever skipped. The testsuite's properties carry the run's facts,
+its traffic (``traffic.requests``, ``traffic.successes``, ``traffic.waited_s``, ``traffic.work_s``, …)
+among them, so a CI dashboard can chart what each run cost the target.
 """
 
 from __future__ import annotations
@@ -57,6 +59,31 @@ def _testcase(clause: ClauseResult, report: RunReport) -> ET.Element:
     return case
 
 
+def _traffic_properties(report: RunReport) -> list[tuple[str, str]]:
+    """``traffic.*`` properties (none for a report without traffic); one ``traffic.reduced`` per
+    clause ``--budget`` left with fewer samples, like ``incomplete`` per reason."""
+    traffic = report.traffic
+    if traffic is None:
+        return []
+    rows = [
+        ("traffic.requests", str(traffic.requests)),
+        ("traffic.successes", str(traffic.successes)),
+        ("traffic.wall_s", f"{traffic.wall_s:.3f}"),
+        ("traffic.waited_s", f"{traffic.waited_s:.3f}"),
+        ("traffic.work_s", f"{traffic.work_s:.3f}"),
+        ("traffic.concurrency", str(traffic.concurrency)),
+        ("traffic.budget", "" if traffic.budget is None else str(traffic.budget)),
+    ]
+    if traffic.rate_limits_retried or traffic.rate_limits_returned:
+        rows += [
+            ("traffic.rate_limits_retried", str(traffic.rate_limits_retried)),
+            ("traffic.rate_limits_returned", str(traffic.rate_limits_returned)),
+            ("traffic.backoff_s", f"{traffic.backoff_s:.3f}"),
+        ]
+    rows += [("traffic.reduced", f"{clause}: {why}") for clause, why in traffic.reduced.items()]
+    return rows
+
+
 def render_junit(report: RunReport, redactor: Redactor | None = None) -> str:
     """The report as a JUnit XML document."""
     cases = [_testcase(clause, report) for clause in report.clauses]
@@ -85,6 +112,8 @@ def render_junit(report: RunReport, redactor: Redactor | None = None) -> str:
         ET.SubElement(props, "property", name=name, value=value)
     for reason in report.incomplete_reasons:
         ET.SubElement(props, "property", name="incomplete", value=reason)
+    for name, value in _traffic_properties(report):
+        ET.SubElement(props, "property", name=name, value=value)
     suite.extend(cases)
     root = ET.Element("testsuites", name=SUITE_NAME)
     root.append(suite)

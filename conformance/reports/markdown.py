@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from conformance.redact import Redactor
-from conformance.reports.model import COMPATIBLE, INCOMPLETE, RunReport
+from conformance.reports.model import COMPATIBLE, INCOMPLETE, RunReport, RunTraffic
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 MAX_CELL_CHARS = 200  # a table cell longer than this is cut: the JSON report has the full text
@@ -32,7 +32,8 @@ def fenced(code: str, lang: str = "") -> str:
 
 
 def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
-    """Verdict line, run facts, verdict counts and a table of the failed clauses."""
+    """Verdict line, run facts, verdict counts, what was not judged, the traffic and a table of
+    the failed clauses."""
     if redactor is not None:
         report = RunReport.from_dict(redactor(report.to_dict()))
     mark = {COMPATIBLE: "✅", INCOMPLETE: "⚪"}.get(report.outcome, "❌")
@@ -59,6 +60,8 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
         lines += [f"### Not judged ({len(unjudged)})", "", "| clause | why |", "|---|---|"]
         lines += [f"| {clause} | {cell(reason)} |" for clause, reason in unjudged]
         lines.append("")
+    if report.traffic is not None:
+        lines += traffic_section(report.traffic)
     failed = report.failed
     if not failed:
         lines.append("No clause failed.")
@@ -90,6 +93,44 @@ def render_markdown(report: RunReport, redactor: Redactor | None = None) -> str:
                 "</details>",
             ]
     return "\n".join(lines) + "\n"
+
+
+def _share(part: float, whole: float) -> str:
+    return f" ({100 * part / whole:.0f}%)" if whole > 0 else ""
+
+
+def traffic_section(traffic: RunTraffic) -> list[str]:
+    """What the run cost the target (issue 18): one row of figures, the rate limits when there
+    were any, and the clauses ``--budget`` left with fewer samples than the default run."""
+    budget = "—" if traffic.budget is None else f"{traffic.budget} successes"
+    lines = [
+        "### Traffic",
+        "",
+        "| requests | successes | wall time | waiting on the target | working in the suite "
+        "| concurrency | budget |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {traffic.requests} | {traffic.successes} | {traffic.wall_s:.1f} s "
+        f"| {traffic.waited_s:.1f} s{_share(traffic.waited_s, traffic.wall_s)} "
+        f"| {traffic.work_s:.1f} s{_share(traffic.work_s, traffic.wall_s)} "
+        f"| {traffic.concurrency} | {budget} |",
+        "",
+    ]
+    if traffic.rate_limits_retried or traffic.rate_limits_returned:
+        lines += [
+            f"Rate limits (429): {traffic.rate_limits_retried} waited out "
+            f"({traffic.backoff_s:.1f} s of back-off), {traffic.rate_limits_returned} not.",
+            "",
+        ]
+    if traffic.reduced:
+        lines += [
+            f"#### Judged on fewer samples than the default run ({len(traffic.reduced)})",
+            "",
+            "| clause | what the budget cut |",
+            "|---|---|",
+            *(f"| {clause} | {cell(why)} |" for clause, why in traffic.reduced.items()),
+            "",
+        ]
+    return lines
 
 
 def write_markdown(report: RunReport, path: str | Path, redactor: Redactor | None = None) -> Path:

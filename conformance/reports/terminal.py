@@ -1,5 +1,6 @@
 """The verdict at the end of a pytest run: a table per clause, the triage of the failures (MUST
-first, then SHOULD; each printed once, with one curl command), then one line to gate on."""
+first, then SHOULD; each printed once, with one curl command), then one line to gate on, then what
+the run cost the target (issue 18: requests, successes, waiting vs working, what --budget cut)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def _row_level(clause: ClauseResult) -> str:
 
 def render_terminal(report: RunReport) -> list[str]:
     """Lines for the terminal: header, one row per clause, the triage of the failures, the root
-    causes and the verdict line (the last line)."""
+    causes, the verdict line and, when the run recorded it, its traffic (``traffic_lines``)."""
     return [text for text, _ in render_terminal_styled(report)]
 
 
@@ -91,7 +92,18 @@ def render_terminal_styled(report: RunReport) -> list[Line]:
     if report.root_line:
         lines.append((report.root_line, plain))
     lines.append((verdict_text(report), verdict_markup(report)))
+    lines.extend((text, plain) for text in traffic_lines(report))
     return lines
+
+
+def traffic_lines(report: RunReport) -> list[str]:
+    """What the run cost the target, right under the verdict (a reader weighing the verdict sees
+    how much evidence it rests on): one line of figures, then one line per clause ``--budget``
+    left with fewer samples than the default run. Nothing for a report without traffic (old ones)."""
+    traffic = report.traffic
+    if traffic is None:
+        return []
+    return [f"traffic: {traffic.line()}", *(f"{clause} {why}" for clause, why in traffic.reduced.items())]
 
 
 def render_triage(report: RunReport) -> list[Line]:

@@ -158,8 +158,8 @@ OPTIONS: tuple[Option, ...] = (
            default=DEFAULT_MAX_EXAMPLES, metavar="N", config="max-examples", check=_at_least_one),
     Option("request-timeout", "float", "seconds per request", default=DEFAULT_REQUEST_TIMEOUT,
            metavar="S", config="request-timeout", check=_positive_seconds),
-    Option("concurrency", "int", "requests in flight at once (1: one after the other, as they are "
-           "judged); LP-OPS-2's burst is always 8", default=DEFAULT_CONCURRENCY, metavar="N",
+    Option("concurrency", "int", "requests in flight at once (1: one after the other); LP-OPS-2's "
+           "burst is always 8 at once", default=DEFAULT_CONCURRENCY, metavar="N",
            config="concurrency", check=_at_least_one),
     Option("budget", "int", "at most N success requests (each one a billed generation on a paid "
            "target); clauses judged on fewer samples are named, a MUST clause left unjudged makes "

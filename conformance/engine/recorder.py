@@ -39,6 +39,9 @@ class Recorder:
     _why: dict[str, str] = field(default_factory=dict, repr=False)
     _keep: list[Exchange] = field(default_factory=list, repr=False)
     _founded: set[tuple[int, str]] = field(default_factory=set, repr=False)
+    # Per exchange (by id), the clauses blocked on it and the root each was blocked by: a check that
+    # needs a blocked clause is blocked by the same root (the root, not the link, is the defect).
+    _blocked: dict[int, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def run(self, check: CheckFunc, *args: Any) -> Violation | None:
         """Run one check on its arguments (exchanges) and record the outcome.
@@ -57,12 +60,21 @@ class Recorder:
         for exchange in exchanges:
             self._ensure_foundations(exchange, registered.needs)
         roots = sorted({c for e in exchanges for c in self._failed.get(id(e), ())} & set(registered.needs))
+        roots = roots or sorted(
+            {
+                self._blocked[id(e)][c]
+                for e in exchanges
+                for c in registered.needs
+                if c in self._blocked.get(id(e), {})
+            }
+        )
         if roots:
+            self._note_blocked(exchanges, registered.clause.id, roots[0])
             if selected:
                 self._record(
                     check,
                     Verdict.BLOCKED,
-                    f"blocked by {roots[0]}: {self._why[roots[0]]}",
+                    f"blocked by {roots[0]}: {self._why.get(roots[0], 'it failed on this exchange')}",
                     blocked_by=roots[0],
                 )
             return None
@@ -81,6 +93,7 @@ class Recorder:
             evidence = failed.evidence.as_dict()
         except Blocked as blocked:
             verdict, message, evidence, blocked_by = Verdict.BLOCKED, str(blocked), {}, blocked.by
+            self._note_blocked(exchanges, registered.clause.id, blocked.by)
         except NotApplicable as skipped:
             verdict, message, evidence = Verdict.SKIPPED, skipped.reason, {}
         if verdict is Verdict.FAIL:
@@ -98,6 +111,12 @@ class Recorder:
             violation.evidence = Evidence.from_dict(self.redactor(evidence))
             violation.args = (self.redactor.text(violation.render()),)
         return violation
+
+    def _note_blocked(self, exchanges: Sequence[Exchange], clause: str, root: str) -> None:
+        """Remember that ``clause`` was blocked by ``root`` on these exchanges."""
+        for exchange in exchanges:
+            self._keep.append(exchange)  # ids stay unique while the exchange is alive
+            self._blocked.setdefault(id(exchange), {}).setdefault(clause, root)
 
     def _ensure_foundations(self, exchange: Exchange, clauses: Iterable[str]) -> None:
         """Judge the clauses a check builds on, once per exchange, before the check itself: a

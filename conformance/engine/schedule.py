@@ -385,6 +385,8 @@ class PlannedClient:
         self.current = ""
         self.observers: list[Observer] = []
         self.live = 0  # requests sent live (unplanned, or no plan at all)
+        self._memo: dict[Fingerprint, Sent] = {}  # answers of unplanned sends, shared like planned ones
+        self._memo_lock = threading.Lock()
         self._alone: dict[int, tuple[Exchange, bool]] = {}  # by id: was it answered alone?
 
     def was_alone(self, exchange: Exchange) -> bool:
@@ -417,8 +419,22 @@ class PlannedClient:
         slot = self.plan.take(self.current, request) if self.plan is not None else None
         sent = self._result(slot) if slot is not None else None
         if sent is None:
-            sent = self._live(request)
+            sent = self._fresh(request) if fresh else self._shared(request)
         return self._deliver(sent, request)
+
+    def _shared(self, request: ApiRequest) -> Sent:
+        """An unplanned request: an identical one's answer when there is one (sent once)."""
+        key = fingerprint(request)
+        with self._memo_lock:
+            known = self._memo.get(key)
+        if known is None:
+            known = self._fresh(request)
+            with self._memo_lock:
+                self._memo.setdefault(key, known)
+        return known
+
+    def _fresh(self, request: ApiRequest) -> Sent:
+        return self._live(request)
 
     def burst(self, requests: Sequence[ApiRequest]) -> list[Exchange]:
         """All requests in flight at once (LP-OPS-2), answers in the order given."""

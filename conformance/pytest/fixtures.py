@@ -122,7 +122,7 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
         try:
             exchange = client.send(api_request)
         except OverBudget as exc:  # judged on the other samples; the report names the clause
-            recorder.skip(over_budget_checks(expect), str(exc))
+            recorder.skip(over_budget_checks(expect, api_request), str(exc))
             return None
         except TargetUnreachable as exc:
             pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)

@@ -8,8 +8,9 @@ plan holds the covering set and every drawn example. The ``Prefetcher`` then sen
 
 A test marked ``@pytest.mark.ordered`` sends its requests as one chain, one after the other;
 ``ordered(last=True)`` runs the chain after everything else (hostile requests: LP-SEC-4).
-``client.burst`` plans a burst (LP-OPS-2). ``--concurrency 1`` skips all this: every test sends
-its own requests one after the other, as it judges them.
+``client.burst`` plans a burst (LP-OPS-2). ``--concurrency 1`` sends the same plan one request at
+a time (bursts are always 8 at once). xdist workers each run a share of the tests and do not plan:
+their tests send as they run, identical requests once per worker.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -161,11 +163,14 @@ def success_rank(expected_success: Sequence[Fingerprint]) -> Rank:
     return rank
 
 
-def over_budget_checks(expect: str) -> list[Any]:
+def over_budget_checks(expect: str, request: ApiRequest) -> list[Any]:
     """The checks a request ``--budget`` left out would have been judged by (recorded skipped)."""
-    from conformance.engine import SUCCESS, failure_checks
+    from conformance.engine import LABEL_CHECKS, SUCCESS, failure_checks
 
-    return list(SUCCESS) if expect == "success" else list(failure_checks(expect))
+    if expect != "success":
+        return list(failure_checks(expect))
+    labels = sorted({label.split(":", 1)[0] for label in request.labels} & set(LABEL_CHECKS))
+    return [*SUCCESS, *(LABEL_CHECKS[label] for label in labels)]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -180,7 +185,7 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
     with target_client(settings) as transport:
         plan = None
         # xdist workers each run a share of the tests: they send their own, one after the other.
-        if settings.concurrency > 1 and getattr(config, "workerinput", None) is None:
+        if getattr(config, "workerinput", None) is None:
             plan = plan_run(session.items, settings)
         prefetcher = Prefetcher(transport, plan, settings.concurrency) if plan is not None else None
         state.sender = PlannedClient(transport, plan, prefetcher)
@@ -193,7 +198,10 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
                 prefetcher.stop()
             state.traffic_planned = plan.requests if plan is not None else 0
             state.traffic_live = state.sender.live
-            state.traffic = _traffic(transport.traffic(), time.monotonic() - started, settings, plan)
+            state.traffic = replace(
+                _traffic(transport.traffic(), time.monotonic() - started, settings, plan),
+                unplanned=state.sender.live,
+            )
 
 
 def _traffic(sent: Traffic, wall: float, settings: Settings, plan: RunPlan | None) -> RunTraffic:

@@ -125,6 +125,7 @@ class RunTraffic:
     rate_limits_returned: int = 0
     backoff_s: float = 0.0
     planned: int = 0  # requests the planning pass found (identical ones once)
+    unplanned: int = 0  # sent outside the plan: shrinks, splits of failures, provoked rate limits
     budget: int | None = None  # --budget: success requests allowed
     reduced: dict[str, str] = field(default_factory=dict)  # clause -> what the budget cut
 

@@ -1,0 +1,215 @@
+"""The prefetcher against a real server (issue 18): the orderings the clauses need hold under
+concurrency, the concurrency bound holds, tests take their planned answers, ``--budget`` leaves
+whole units out, and a request sent alone has nothing else of the run in flight."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.client import ClientSettings, TargetClient
+from conformance.engine.schedule import OverBudget, PlannedClient, Prefetcher, RunPlan, Unit, UnitKind
+from conformance.exchange import ApiRequest, Part
+from tests.factories import API_KEY
+from tests.hostile import servers as zoo
+
+DELAY = 0.25  # s each answer takes: long enough for overlaps to show, short for the test
+OK = zoo.answer(b'{"error_code": 0, "data": {}}')
+TEST = "tests/engine::planned"
+
+
+class Recording:
+    """Answers every request after ``DELAY`` and records (probe name, arrived, answered)."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, float, float]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, conn: zoo.Connection) -> None:
+        request = conn.read_request()
+        if request is None:
+            return
+        arrived = time.monotonic()
+        if conn.wait(DELAY):
+            conn.send(OK)
+        with self._lock:
+            self.log.append((request.headers.get("x-probe", "?"), arrived, time.monotonic()))
+
+    def window(self, prefix: str) -> tuple[float, float]:
+        """From the first arrival to the last answer of the requests named ``prefix…``."""
+        rows = [(a, b) for name, a, b in self.log if name.startswith(prefix)]
+        return min(a for a, _ in rows), max(b for _, b in rows)
+
+    def most_in_flight(self) -> int:
+        events = sorted([(a, 1) for _, a, _ in self.log] + [(b, -1) for _, _, b in self.log])
+        most = current = 0
+        for _, step in events:
+            current += step
+            most = max(most, current)
+        return most
+
+
+def probe(name: str) -> ApiRequest:
+    """A distinct request the server can name."""
+    return ApiRequest(
+        description=name,
+        headers=(("X-Probe", name),),
+        parts=(Part("image_target", name.encode(), "a.jpg", "image/jpeg"),),
+    )
+
+
+@pytest.fixture
+def target() -> Iterator[tuple[Recording, TargetClient]]:
+    recording = Recording()
+    with zoo.serve(recording) as server:
+        with TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=10)) as client:
+            yield recording, client
+
+
+def run(plan: RunPlan, client: TargetClient, concurrency: int) -> PlannedClient:
+    """Send the whole plan and wait until it is done."""
+    prefetcher = Prefetcher(client, plan, concurrency)
+    prefetcher.start()
+    assert prefetcher.done.wait(30), "the plan was not sent within 30 s"
+    return PlannedClient(client, plan, prefetcher)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_no_more_than_the_concurrency_in_flight(
+    concurrency: int, target: tuple[Recording, TargetClient]
+) -> None:
+    recording, client = target
+    plan = RunPlan()
+    for i in range(12):
+        plan.single(TEST, probe(f"s{i}"))
+    started = time.monotonic()
+    run(plan, client, concurrency=concurrency)
+    assert len(recording.log) == 12
+    assert recording.most_in_flight() == concurrency
+    if concurrency > 1:
+        assert time.monotonic() - started < 12 * DELAY  # concurrent, not one after the other
+
+
+def test_a_burst_goes_all_at_once_and_alone(target: tuple[Recording, TargetClient]) -> None:
+    """LP-OPS-2: exactly 8 in flight at once, whatever --concurrency, and nothing else with them."""
+    recording, client = target
+    plan = RunPlan()
+    for i in range(6):
+        plan.single(TEST, probe(f"before{i}"))
+    plan.burst(TEST, [probe(f"burst{i}") for i in range(8)])
+    for i in range(6):
+        plan.single(TEST, probe(f"after{i}"))
+    run(plan, client, concurrency=2)
+    burst = [(a, b) for name, a, b in recording.log if name.startswith("burst")]
+    assert len(burst) == 8
+    assert max(a for a, _ in burst) < min(b for _, b in burst), "the 8 were not all in flight at once"
+    start, end = recording.window("burst")
+    others = [(a, b) for name, a, b in recording.log if not name.startswith("burst")]
+    assert all(b <= start or a >= end for a, b in others), "another request overlapped the burst"
+
+
+def test_a_wave_runs_last_and_its_valid_request_after_every_hostile_answer(
+    target: tuple[Recording, TargetClient],
+) -> None:
+    """LP-SEC-4: the hostile requests after everything else, the valid one after all of them."""
+    recording, client = target
+    plan = RunPlan()
+    plan.wave(TEST, [probe(f"hostile{i}") for i in range(3)], probe("valid"))
+    for i in range(8):
+        plan.single(TEST, probe(f"single{i}"))
+    plan.chain(TEST, [probe("chain0"), probe("chain1")])
+    run(plan, client, concurrency=8)
+    hostile_start, hostile_end = recording.window("hostile")
+    assert hostile_start >= max(recording.window("single")[1], recording.window("chain")[1])
+    assert recording.window("valid")[0] >= hostile_end
+    hostile = [(a, b) for name, a, b in recording.log if name.startswith("hostile")]
+    assert max(a for a, _ in hostile) < min(b for _, b in hostile), "the hostile requests went one by one"
+
+
+def test_a_chain_goes_one_request_after_the_other(target: tuple[Recording, TargetClient]) -> None:
+    """LP-OPS-3's identical pair and ``ordered`` tests: each request after the previous answer."""
+    recording, client = target
+    plan = RunPlan()
+    plan.chain(TEST, [probe(f"chain{i}") for i in range(4)])
+    for i in range(8):
+        plan.single(TEST, probe(f"single{i}"))
+    run(plan, client, concurrency=8)
+    chain = sorted((a, b) for name, a, b in recording.log if name.startswith("chain"))
+    assert all(later[0] >= earlier[1] for earlier, later in zip(chain, chain[1:], strict=False))
+
+
+def test_tests_take_their_planned_answers_and_share_identical_ones(
+    target: tuple[Recording, TargetClient],
+) -> None:
+    """An identical request of two tests goes out once; ``fresh`` gets its own; a burst's requests
+    answer the same requests planned as singles; an unplanned one is sent live."""
+    recording, client = target
+    plan = RunPlan()
+    shared, member = probe("shared"), probe("member")
+    plan.single("a", shared)
+    plan.single("b", shared)
+    plan.chain("b", [shared])  # a fresh repeat
+    plan.single("c", member)
+    plan.burst("d", [member, *(probe(f"burst{i}") for i in range(7))])
+    plan.finish()
+    sender = run(plan, client, concurrency=4)
+    assert [name for name, _, _ in recording.log].count("shared") == 2  # once shared, once fresh
+    assert [name for name, _, _ in recording.log].count("member") == 1  # the burst's, shared
+    for test in ("a", "b"):
+        sender.current = test
+        assert sender.send(shared).request is shared
+    sender.current = "b"
+    sender.send(shared)  # its fresh repeat
+    sender.current = "c"
+    assert sender.send(member).status == 200
+    assert sender.live == 0 and plan.misses == 0
+    sender.send(probe("unplanned"))
+    assert sender.live == 1 and plan.misses == 1
+
+
+def test_a_budget_leaves_whole_units_out(target: tuple[Recording, TargetClient]) -> None:
+    """--budget keeps the lowest-ranked success requests; a burst straddling the cut is left out
+    whole, and a test taking a left-out request gets OverBudget, never a live send."""
+    recording, client = target
+    plan = RunPlan()
+    plan.single("t", probe("first"))
+    plan.burst("t", [probe(f"burst{i}") for i in range(8)])
+    plan.single("t", probe("error"))  # not a success request: always sent
+
+    def rank(request: ApiRequest, unit: Unit) -> int | None:
+        if request.description == "error":
+            return None
+        return 0 if request.description == "first" else 1 + int(request.description[-1])
+
+    assert plan.successes(rank) == 9
+    left_out = plan.apply_budget(4, rank)
+    assert len(left_out) == 8 and {u.kind for u in plan.units} == {UnitKind.SINGLE}
+    sender = run(plan, client, concurrency=4)
+    assert sorted(name for name, _, _ in recording.log) == ["error", "first"]
+    sender.current = "t"
+    with pytest.raises(OverBudget, match="--budget 4"):
+        sender.burst([probe(f"burst{i}") for i in range(8)])
+    assert sender.live == 0
+
+
+def test_a_request_sent_alone_has_nothing_of_the_run_in_flight(
+    target: tuple[Recording, TargetClient],
+) -> None:
+    """The answer a failed check is judged on again: the prefetcher pauses around it."""
+    recording, client = target
+    plan = RunPlan()
+    for i in range(24):
+        plan.single(TEST, probe(f"s{i}"))
+    prefetcher = Prefetcher(client, plan, 4)
+    sender = PlannedClient(client, plan, prefetcher)
+    prefetcher.start()
+    time.sleep(DELAY)  # the plan is under way
+    exchange = sender.send_alone(probe("alone"))
+    assert prefetcher.done.wait(30)
+    assert sender.was_alone(exchange)
+    start, end = recording.window("alone")
+    others = [(a, b) for name, a, b in recording.log if name != "alone"]
+    assert all(b <= start or a >= end for a, b in others), "a planned request overlapped the solo one"

@@ -1,4 +1,5 @@
-"""Video probing and judging (PyAV): strict base64 decoding, bounded full decode, saving for replay."""
+"""Video probing and judging (PyAV): strict base64 decoding, a bounded decode of the frames the checks
+need (every packet still parsed), saving for replay."""
 
 from __future__ import annotations
 
@@ -18,77 +19,36 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, MemoKey
 
-MAX_FRAMES = 1800  # decoded frames at most: 60 s at 30 fps, far beyond LP-VID-3's 15 s
+# Strict base64 lives in the contract layer (the success schema asserts it too); re-exported here.
+from conformance.protocol.strict_base64 import Base64Defect as Base64Defect
+from conformance.protocol.strict_base64 import decode_base64_strict as decode_base64_strict
+
+MAX_FRAMES = 1800  # frames read at most: 60 s at 30 fps, far beyond LP-VID-3's 15 s
 MAX_PIXELS = 4096 * 4096  # per frame; LP-VID-5 allows ≤ 4096 px sides, larger is refused unread
 MAX_VIDEO_BYTES = 64 * 1024 * 1024  # decoded bytes judged at most
 MAX_DECODE_SECONDS = 20.0  # wall-clock cap on one decode, whatever the frame count
 MOTION_SIDE = 96  # px: long side of the grey frames compared for motion (LP-VID-4)
 MOTION_SAMPLES = 20  # LP-VID-4: frames compared with the first, spread evenly over the video
+# LP-VID-4: mean absolute difference (0–255 grey levels, 96-px frames) between the first frame and the
+# most different later one. Coding noise of a still image re-encoded by x264 measured 0.25 (720p,
+# CRF 23) to 2.0 (128 px, CRF 30); a 3-px pan of a portrait measured 18. 2.5 sits above the noise
+# and far below any motion a person can see. The probe stops decoding frames once it is exceeded.
+MOTION_THRESHOLD = 2.5
 # px: long side of the kept first frame, where LP-VID-6 looks for a face. The detector finds faces of
 # ≥ 30 px (faces.MIN_FACE), so ≥ 6 % of the long side here: an avatar's face is far larger, and
 # detection costs a third of what it does at the detector's own 640 px.
 FIRST_FRAME_SIDE = 480
 
-# Every frame is still parsed and reconstructed (a corrupt stream still fails), but the in-loop
-# deblocking filter is skipped: ~20 % faster, and a smoothing filter changes no verdict here.
-# Frame threading is left off: on the shared 2-core machine it measured no faster.
+# The frames decoded are reconstructed without the in-loop deblocking filter: ~20 % faster, and a
+# smoothing filter changes no verdict here. Frame threading is left off: it decodes frames ahead of
+# the one returned, work wasted once the probe stops decoding (a moving video needs a handful of
+# frames), and on the shared 2-core machine it measured no faster.
 DECODER_OPTIONS = {"skip_loop_filter": "all"}
 
-_ALPHABET_ERROR = re.compile(r"[^A-Za-z0-9+/=]")  # RFC 4648 §4 alphabet and its pad character
 _DATA_URI = re.compile(r"data:", re.IGNORECASE)
-_WHITESPACE = {" ": "space", "\t": "tab", "\n": "line break", "\r": "line break"}
-# Of the last data character before padding, the bits that RFC 4648 §3.5 wants zero.
-_PAD_BITS = {1: 0b11, 2: 0b1111}
-_B64_VALUES = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _DECODE_ERRORS = (av.error.FFmpegError, ValueError, OSError, EOFError, RuntimeError, IndexError)
-
-
-class Base64Defect(ValueError):
-    """``data.video`` is not strict RFC 4648 §4 base64; ``position`` is the offending character."""
-
-    def __init__(self, position: int, reason: str) -> None:
-        self.position = position
-        self.reason = reason
-        super().__init__(f"{reason} at character {position}")
-
-
-def decode_base64_strict(text: str) -> bytes:
-    """The bytes of standard base64 with padding, no whitespace and no ``data:`` prefix (LP-OK-2).
-
-    Raises ``Base64Defect`` naming the first defect and its position.
-    """
-    if not text:
-        raise Base64Defect(0, "empty")
-    if _DATA_URI.match(text):
-        raise Base64Defect(0, "data: URI prefix")
-    bad = _ALPHABET_ERROR.search(text)
-    if bad is not None:
-        char = bad.group()
-        if char in _WHITESPACE:
-            reason = _WHITESPACE[char]
-        elif char in "-_":
-            reason = f"character {char!r} outside the RFC 4648 §4 alphabet (URL-safe base64?)"
-        else:
-            reason = f"character {char!r} outside the RFC 4648 §4 alphabet"
-        raise Base64Defect(bad.start(), reason)
-    pad = text.find("=")
-    data_end = len(text) if pad < 0 else pad
-    if pad >= 0 and text.count("=", pad) != len(text) - pad:
-        raise Base64Defect(pad, "padding '=' before the end of the data")
-    if len(text) - data_end > 2:
-        raise Base64Defect(data_end, "more than two padding characters")
-    if len(text) % 4:
-        reason = "missing padding" if pad < 0 else "wrong length (not a multiple of 4 characters)"
-        raise Base64Defect(len(text), reason)
-    pads = len(text) - data_end
-    if pads and _B64_VALUES[text[data_end - 1]] & _PAD_BITS[pads]:
-        raise Base64Defect(data_end - 1, "non-zero pad bits (RFC 4648 §3.5)")
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error as error:  # pragma: no cover - the checks above catch every case we know
-        raise Base64Defect(0, str(error)) from None
 
 
 def decode_base64_lenient(text: str) -> bytes | None:
@@ -106,7 +66,7 @@ def decode_base64_lenient(text: str) -> bytes | None:
 
 @dataclass(frozen=True)
 class VideoProbe:
-    """What a full, bounded decode found in a video file."""
+    """What a bounded pass over a video file found: every packet parsed, frames decoded until judged."""
 
     ok: bool
     error: str = ""
@@ -119,7 +79,10 @@ class VideoProbe:
     fps: float = 0.0
     duration: float = 0.0
     frames: int = 0
+    decoded: int = 0  # of the frames, those decoded to pixels; the rest were parsed and counted only
     audio: bool = False
+    # The largest difference from the first frame among the frames compared. Comparing stops once it
+    # exceeds MOTION_THRESHOLD, so for a moving video it is a lower bound, for a still the maximum.
     motion: float = 0.0
     first_frame: NDArray[np.uint8] | None = field(default=None, compare=False, repr=False)
     size: int = 0
@@ -177,7 +140,8 @@ def _duration(container: Any, stream: Any, frames: int, fps: float, span: float 
 
 
 def probe_video(data: bytes, *, max_frames: int = MAX_FRAMES, max_pixels: int = MAX_PIXELS) -> VideoProbe:
-    """Open ``data`` from memory and decode every video frame up to the caps; never raises on bad input.
+    """Open ``data`` from memory and read every video packet up to the caps, decoding frames until the
+    video checks' facts are known (see ``_Walk``); never raises on bad input.
 
     A corrupt, truncated or hostile file gives ``ok=False`` with the reason in ``error``.
     """
@@ -213,45 +177,34 @@ def _decode(
             ok=False, error=f"{ctx.width}×{ctx.height} frames exceed the {max_pixels}-pixel cap", **facts
         )
     ctx.options = DECODER_OPTIONS
-    frames = 0
-    first_gray: NDArray[np.int16] | None = None
-    first_rgb: NDArray[np.uint8] | None = None
-    motion = 0.0
-    first_pts: float | None = None
-    last_pts: float | None = None
-    error = ""
-    capped = False
-    deadline = time.monotonic() + MAX_DECODE_SECONDS
     # Comparing every frame would double the cost of a full decode; an even spread sees any motion.
-    step = max(1, min(stream.frames or 0, max_frames) // MOTION_SAMPLES)
+    walk = _Walk(step=max(1, min(stream.frames or 0, max_frames) // MOTION_SAMPLES), max_pixels=max_pixels)
+    deadline = time.monotonic() + MAX_DECODE_SECONDS
+    error = ""
     try:
-        for frame in container.decode(stream):
-            if frame.width * frame.height > max_pixels:
-                error = f"a {frame.width}×{frame.height} frame exceeds the {max_pixels}-pixel cap"
+        for packet in container.demux(stream):
+            for frame in packet.decode():  # raises on a packet the decoder cannot parse
+                error = walk.frame(frame, facts)
+                if error:
+                    break
+                if not walk.skipping and walk.judged():
+                    # Skipped frames are still parsed (a cut or garbled stream still fails) and
+                    # counted, but not reconstructed: what LP-VID-1, -4 and -6 need is known.
+                    walk.skipping = True
+                    ctx.skip_frame = "NONKEY"
+            if error:
                 break
-            if frames == 0:
-                facts.update(width=frame.width, height=frame.height, pix_fmt=frame.format.name)
-                size = _scaled(frame.width, frame.height, FIRST_FRAME_SIDE)
-                first_rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
-            if first_gray is None:
-                first_gray = _thumbnail(frame).astype(np.int16)
-            elif frames % step == 0:
-                gray = _thumbnail(frame).astype(np.int16)
-                if gray.shape == first_gray.shape:
-                    motion = max(motion, float(np.abs(gray - first_gray).mean()))
-            if frame.time is not None:
-                first_pts = frame.time if first_pts is None else min(first_pts, frame.time)
-                last_pts = frame.time if last_pts is None else max(last_pts, frame.time)
-            frames += 1
-            if frames >= max_frames:
-                capped = True
+            walk.packet(packet)
+            if walk.count() >= max_frames:
+                walk.capped = True
                 break
             if time.monotonic() > deadline:
                 error = f"decoding took longer than {MAX_DECODE_SECONDS:.0f} s"
                 break
     except _DECODE_ERRORS as failure:
-        error = f"decoding failed after {frames} frames: {failure}"
-    span = None if first_pts is None or last_pts is None else last_pts - first_pts
+        error = f"decoding failed after {walk.count()} frames: {failure}"
+    frames = min(walk.count(), max_frames)
+    span = None if walk.first_pts is None or walk.last_pts is None else walk.last_pts - walk.first_pts
     fps = facts["fps"]
     if not fps and span and frames > 1:
         facts["fps"] = fps = (frames - 1) / span
@@ -261,39 +214,136 @@ def _decode(
         error=error,
         duration=duration,
         frames=frames,
-        motion=round(motion, 3),
-        first_frame=first_rgb,
-        capped=capped,
+        decoded=walk.decoded,
+        motion=round(walk.motion, 3),
+        first_frame=walk.first_rgb,
+        capped=walk.capped,
         **facts,
     )
 
 
-def probe_exchange(exchange: Exchange) -> VideoProbe | None:
-    """The probe of ``data.video`` (cached on the exchange); None when there is no video string."""
-    if "probe" in exchange.cache:
-        probe: VideoProbe | None = exchange.cache["probe"]
-        return probe
+@dataclass
+class _Walk:
+    """One pass over a video's packets: every frame is decoded until the facts the checks need are
+    known — the first frame, two decoded frames (LP-VID-1) and motion above ``MOTION_THRESHOLD``
+    (LP-VID-4) — then the rest is parsed and counted only. A still is decoded to its end, like a
+    video whose later frames must be compared to find its motion."""
+
+    step: int  # every step-th frame is compared with the first
+    max_pixels: int
+    decoded: int = 0  # frames decoded to pixels before skipping began
+    parsed: int = 0  # packets the decoder accepted: one coded frame each
+    skipping: bool = False
+    capped: bool = False
+    motion: float = 0.0
+    first_gray: NDArray[np.int16] | None = None
+    first_rgb: NDArray[np.uint8] | None = None
+    first_pts: float | None = None
+    last_pts: float | None = None
+
+    def count(self) -> int:
+        """Frames so far: decoded ones, or once skipping, every coded frame the decoder parsed."""
+        return max(self.parsed, self.decoded) if self.skipping else self.decoded
+
+    def judged(self) -> bool:
+        """Whether the facts the video checks read are known and later frames cannot change them."""
+        return self.decoded >= 2 and self.motion > MOTION_THRESHOLD
+
+    def frame(self, frame: Any, facts: dict[str, Any]) -> str:
+        """Take one decoded frame; an error when it breaks the pixel cap."""
+        if frame.width * frame.height > self.max_pixels:
+            return f"a {frame.width}×{frame.height} frame exceeds the {self.max_pixels}-pixel cap"
+        self._time(frame.time)
+        if self.skipping:  # a keyframe decoded after the facts were known: checked, not compared
+            return ""
+        if self.decoded == 0:
+            facts.update(width=frame.width, height=frame.height, pix_fmt=frame.format.name)
+            size = _scaled(frame.width, frame.height, FIRST_FRAME_SIDE)
+            self.first_rgb = frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray()
+        if self.first_gray is None:
+            self.first_gray = _thumbnail(frame).astype(np.int16)
+        elif self.decoded % self.step == 0:
+            gray = _thumbnail(frame).astype(np.int16)
+            if gray.shape == self.first_gray.shape:
+                self.motion = max(self.motion, float(np.abs(gray - self.first_gray).mean()))
+        self.decoded += 1
+        return ""
+
+    def packet(self, packet: Any) -> None:
+        """Take one packet the decoder accepted (the flush packet and discarded ones count for nothing)."""
+        if packet.size and not packet.is_discard:
+            self.parsed += 1
+            if packet.pts is not None and packet.time_base is not None:
+                self._time(float(packet.pts * packet.time_base))
+
+    def _time(self, when: float | None) -> None:
+        if when is not None:
+            self.first_pts = when if self.first_pts is None else min(self.first_pts, when)
+            self.last_pts = when if self.last_pts is None else max(self.last_pts, when)
+
+
+@dataclass(frozen=True)
+class DecodedVideo:
+    """``data.video`` of one exchange, decoded and probed once (several checks read it)."""
+
+    probe: VideoProbe | None  # None: no video string
+    data: bytes | None = None  # leniently decoded when not strict base64; None: dropped or absent
+
+
+@dataclass(frozen=True)
+class _Strict:
+    """``data.video`` strictly decoded: the bytes or the defect (both None: no video string)."""
+
+    data: bytes | None
+    defect: Base64Defect | None
+
+
+_STRICT: MemoKey[_Strict] = MemoKey("strictly decoded data.video")
+_DECODED: MemoKey[DecodedVideo] = MemoKey("decoded data.video")
+
+
+def _strict(exchange: Exchange) -> _Strict:
     text = exchange.video_b64
     if text is None:
-        probe = None
-    else:
-        try:
-            data = decode_base64_strict(text)
-        except Base64Defect as defect:
-            exchange.cache["video_bytes"] = decode_base64_lenient(text)
-            probe = VideoProbe(ok=False, error=f"data.video is not strict base64: {defect}")
-        else:
-            exchange.cache["video_bytes"] = data
-            probe = probe_video(data)
-    exchange.cache["probe"] = probe
-    return probe
+        return _Strict(None, None)
+    try:
+        return _Strict(decode_base64_strict(text), None)
+    except Base64Defect as defect:
+        return _Strict(None, defect)
+
+
+def strict_video(exchange: Exchange) -> bytes | None:
+    """``data.video`` strictly decoded, once per exchange (LP-OK-2 and the probe share it); None when
+    there is no video string. Raises ``Base64Defect`` when it is not strict base64."""
+    found = exchange.memo.get(_STRICT, lambda: _strict(exchange))
+    if found.defect is not None:
+        raise Base64Defect(found.defect.position, found.defect.reason)  # a fresh one: no stale traceback
+    return found.data
+
+
+def _decode_video(exchange: Exchange) -> DecodedVideo:
+    found = exchange.memo.get(_STRICT, lambda: _strict(exchange))
+    if found.defect is not None:
+        probe = VideoProbe(ok=False, error=f"data.video is not strict base64: {found.defect}")
+        return DecodedVideo(probe, decode_base64_lenient(exchange.video_b64 or ""))
+    if found.data is None:
+        return DecodedVideo(None)
+    return DecodedVideo(probe_video(found.data), found.data)
+
+
+def probe_exchange(exchange: Exchange) -> VideoProbe | None:
+    """The probe of ``data.video`` (kept on the exchange); None when there is no video string."""
+    return exchange.memo.get(_DECODED, lambda: _decode_video(exchange)).probe
+
+
+def keep_probe(exchange: Exchange, probe: VideoProbe) -> None:
+    """Give an exchange a probe without its video (the load profile keeps shapes, not bytes)."""
+    exchange.memo.put(_DECODED, DecodedVideo(probe))
 
 
 def video_bytes(exchange: Exchange) -> bytes | None:
     """The decoded ``data.video`` (leniently when it is not strict base64), for saving."""
-    probe_exchange(exchange)
-    data: bytes | None = exchange.cache.get("video_bytes")
-    return data
+    return exchange.memo.get(_DECODED, lambda: _decode_video(exchange)).data
 
 
 def sniff_extension(data: bytes) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
+from conformance.protocol.strict_base64 import base64_defect
 from conformance.resources import load_json
 
 SCHEMA_FILES = (
@@ -38,11 +42,29 @@ def _registry() -> Registry[Any]:
     return Registry().with_resources(resources)
 
 
+def _content_encoding(
+    validator: Validator, encoding: str, instance: object, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    """``contentEncoding: base64`` as an assertion (JSON Schema makes it an annotation): strict RFC
+    4648 §4 base64, checked in linear time. The exact regular expression would cost Python's ``re``
+    about 30 bytes per video byte (1.8 GB for a 60 MiB video). A defect the sibling ``pattern``
+    already reports (alphabet, prefix, whitespace) is not reported twice."""
+    if encoding != "base64" or not isinstance(instance, str):
+        return
+    defect = base64_defect(instance)
+    pattern = schema.get("pattern")
+    if defect is not None and (not isinstance(pattern, str) or re.search(pattern, instance)):
+        yield ValidationError(f"not strict base64: {defect}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"contentEncoding": _content_encoding})
+
+
 @cache
-def validator(name: str) -> Draft202012Validator:
+def validator(name: str) -> Validator:
     """A validator for one schema of ``schemas/`` (``success``, ``error``, ``envelope``, ``request``)."""
     schema = load_json(f"{name}.schema.json")
-    return Draft202012Validator(schema, registry=_registry())
+    return _Validator(schema, registry=_registry())
 
 
 def _clause_of(error: ValidationError, default: str) -> str:

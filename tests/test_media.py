@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.media import (
+    MOTION_THRESHOLD,
     Base64Defect,
     decode_base64_lenient,
     decode_base64_strict,
@@ -96,10 +97,56 @@ def test_probe_reads_every_fact_of_a_good_video(
     assert probe.frames == 24
     assert probe.fps == pytest.approx(12.0)
     assert probe.duration == pytest.approx(2.0, abs=0.1)
-    assert probe.motion > 10
+    assert probe.motion > MOTION_THRESHOLD
     assert not probe.audio
     assert probe.first_frame is not None
     assert probe.first_frame.shape == (size[1], size[0], 3)
+
+
+@pytest.mark.parametrize(
+    "name", ["mp4_h264", "mp4_hevc", "webm_vp9", "avi_mjpeg", "mp4_h264_audio", "mp4_odd", "bitflipped"]
+)
+def test_probe_stops_decoding_once_judged_and_its_facts_stay_those_of_a_full_decode(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: a moving video is decoded until its first frame, two frames and motion above the
+    threshold are known; the rest is parsed and counted. Frames, duration and fps do not change."""
+    probe = probe_video(videos()[name])
+    assert probe.motion > MOTION_THRESHOLD
+    assert probe.decoded < probe.frames
+    monkeypatch.setattr("conformance.media.MOTION_THRESHOLD", float("inf"))  # never judged: all decoded
+    full = probe_video(videos()[name])
+    assert full.decoded == full.frames
+    assert full.motion >= probe.motion
+    for fact in (
+        "ok",
+        "error",
+        "container",
+        "codec",
+        "pix_fmt",
+        "width",
+        "height",
+        "fps",
+        "duration",
+        "frames",
+    ):
+        assert getattr(probe, fact) == getattr(full, fact), fact
+    assert probe.first_frame is not None
+    assert full.first_frame is not None
+    assert (probe.first_frame == full.first_frame).all()
+
+
+def test_a_still_is_decoded_to_its_last_frame() -> None:
+    static = probe_video(videos()["mp4_static"])
+    assert (static.frames, static.decoded) == (24, 24)
+
+
+def test_a_stream_cut_after_the_judged_frames_still_fails() -> None:
+    """The frames after the motion was judged are parsed, not skipped unread: a cut one fails."""
+    probe = probe_video(videos()["fragmented_truncated"])
+    assert probe.decoded < probe.frames
+    assert not probe.ok
+    assert "decoding failed after" in probe.error
 
 
 def test_probe_reports_audio_and_stills() -> None:

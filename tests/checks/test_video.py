@@ -82,7 +82,7 @@ CASES: list[tuple[str, str | Callable[[], str], str | None, tuple[int, int], set
     ("huge PNG header", "huge_png", "0", SQUARE, {"LP-VID-1"}),
     ("huge Y4M header", "huge_y4m", "0", SQUARE, {"LP-VID-1"}),
     ("zero bytes", "zeros", "0", SQUARE, {"LP-VID-1"}),
-    ("empty string", lambda: "", "0", SQUARE, {"LP-OK-2", "LP-VID-1"}),
+    ("empty string", lambda: "", "0", SQUARE, {"LP-VID-1"}),  # LP-OK-2: blocked by LP-OK-1 (D-10)
     ("URL-safe base64", url_safe, "0", SQUARE, {"LP-OK-2", "LP-VID-1"}),
     (
         "line breaks",

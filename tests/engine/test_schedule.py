@@ -4,6 +4,7 @@ whole units out, and a request sent alone has nothing else of the run in flight.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -64,9 +65,11 @@ def probe(name: str) -> ApiRequest:
 @pytest.fixture
 def target() -> Iterator[tuple[Recording, TargetClient]]:
     recording = Recording()
-    with zoo.serve(recording) as server:
-        with TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=10)) as client:
-            yield recording, client
+    with (
+        zoo.serve(recording) as server,
+        TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=10)) as client,
+    ):
+        yield recording, client
 
 
 def run(plan: RunPlan, client: TargetClient, concurrency: int) -> PlannedClient:
@@ -138,7 +141,7 @@ def test_a_chain_goes_one_request_after_the_other(target: tuple[Recording, Targe
         plan.single(TEST, probe(f"single{i}"))
     run(plan, client, concurrency=8)
     chain = sorted((a, b) for name, a, b in recording.log if name.startswith("chain"))
-    assert all(later[0] >= earlier[1] for earlier, later in zip(chain, chain[1:], strict=False))
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(chain))
 
 
 def test_tests_take_their_planned_answers_and_share_identical_ones(

@@ -37,7 +37,8 @@ def _report(pytester: pytest.Pytester) -> dict[str, Any]:
 @pytest.mark.slow
 def test_a_default_run_plans_every_request_and_sends_at_most_16_successes(suite: pytest.Pytester) -> None:
     result = suite.runpytest_subprocess(
-        "--pyargs", "conformance.suite", "--report-json", "r.json", "--hypothesis-seed=11", timeout=RUN_TIMEOUT
+        "--pyargs", "conformance.suite", "--report-json", "r.json", "--hypothesis-seed=11",
+        timeout=RUN_TIMEOUT,
     )  # fmt: skip
     assert result.ret == 0, result.stdout.str()[-3000:]
     traffic = _report(suite)["traffic"]

@@ -240,27 +240,67 @@ def test_a_section_5_row_names_the_obligation_that_failed(tmp_path: Path) -> Non
 
 
 class SlowFirstNoFace:
-    """ASGI middleware: the first 422 answer (no face) arrives after 5.3 s, over LP-OPS-1's 5 s."""
+    """ASGI middleware: the first 422 answer (no face) arrives after 5.3 s, over LP-OPS-1's 5 s
+    (``every``: each 422 answer does)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app, self.delayed = app, False
+    def __init__(self, app: Any, *, every: bool = False) -> None:
+        self.app, self.delayed, self.every = app, False, every
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def slow_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start" and message["status"] == 422 and not self.delayed:
-                self.delayed = True
+                self.delayed = not self.every
                 await asyncio.sleep(5.3)
             await send(message)
 
         await self.app(scope, receive, slow_send if scope["type"] == "http" else send)
 
 
-def test_lp_ops_1_judges_the_slowest_client_error_of_the_run(tmp_path: Path) -> None:
-    """Every exchange counts for LP-OPS-1, not only those of its own test."""
-    app = SlowFirstNoFace(create_app(ServerConfig(api_keys=(KEY,))))
+class OneAtATime:
+    """ASGI middleware: a target that answers one request at a time, each after 2 s — under the
+    run's own concurrency, a client error queued behind two others waits over LP-OPS-1's 5 s."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.lock = app, asyncio.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.lock:
+            await asyncio.sleep(2.0)
+            await self.app(scope, receive, send)
+
+
+def test_a_queue_the_run_itself_caused_is_not_slowness(tmp_path: Path) -> None:
+    """LP-OPS-1 under --concurrency: an answer over the bound that came while other requests of the
+    run were in flight is judged on the same request sent again alone (issue 18)."""
+    with ServerThread(app=OneAtATime(create_app(ServerConfig(api_keys=(KEY,))))) as server:
+        result = run_suite(
+            tmp_path, "--target", server.url, "--api-key", KEY, "--clause", "LP-OPS-1", "--clause",
+            "LP-ERR-10", "-k", "lp_err_10", "--max-examples", "1", "--level", "should",
+            "--report-json", "r.json",
+        )  # fmt: skip
+    report = load_report(tmp_path / "r.json")
+    ops = next(c for c in report.clauses if c.id == "LP-OPS-1")
+    assert ops.verdict.value == "pass", (ops.verdict, ops.reason, result.stdout[-2000:])
+    assert report.traffic is not None and report.traffic.unplanned > 0  # the slow ones, sent alone
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "every"), [("1", False), ("8", True)], ids=["one-by-one", "concurrent"]
+)
+def test_lp_ops_1_judges_the_slowest_client_error_of_the_run(
+    concurrency: str, every: bool, tmp_path: Path
+) -> None:
+    """Every exchange counts for LP-OPS-1, not only those of its own test: one after the other, the
+    first slow answer fails it; under concurrency, the slow answer sent again alone is slow too."""
+    app = SlowFirstNoFace(create_app(ServerConfig(api_keys=(KEY,))), every=every)
     with ServerThread(app=app) as server:
         result = run_suite(
             tmp_path,
+            "--concurrency",
+            concurrency,
             "--target",
             server.url,
             "--api-key",

@@ -39,41 +39,9 @@ HEADER = ("layer", "modules", "may import")
 # Where the code breaks the table today, one entry per (importing module, imported module). Each
 # entry is a debt, not a rule: the test fails on any violation not listed here AND on a listed one
 # that no longer occurs, so the list can only shrink.
-KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # issue 16: removed when the engine lands — the load profile and the proxy judge by calling
-        # checks and media themselves instead of through the runner's plan.
-        ("conformance.load.judge", "conformance.checks.envelope"),
-        ("conformance.load.judge", "conformance.checks.operations"),
-        ("conformance.load.judge", "conformance.checks.video"),
-        ("conformance.load.judge", "conformance.media"),
-        ("conformance.load.report", "conformance.checks.envelope"),
-        ("conformance.proxy.observe", "conformance.checks.errors"),
-        ("conformance.proxy.observe", "conformance.checks.security"),
-        # issue 16 lists it: the reference server's `python -m` entry reaches up into the CLI front.
-        ("conformance.mock.__main__", "conformance.cli"),
-        # The proxy builds its own error answers with the reference server's envelope helpers; they
-        # belong in a lower layer (contract or model) that both can import.
-        ("conformance.proxy.wire", "conformance.mock.envelope"),
-        # The subcommand fronts in load/ and proxy/ use `argtypes`, which the table puts in the
-        # top `commands` layer; it imports only the stdlib, so it could move down a layer.
-        ("conformance.load.cli", "conformance.argtypes"),
-        ("conformance.proxy.cli", "conformance.argtypes"),
-        # The load profile sends through the client (timeouts, deadline, preflight) though its row
-        # does not list `client`: either the row or the code is wrong.
-        ("conformance.load.cli", "conformance.client"),
-        ("conformance.load.cli", "conformance.preflight"),
-        ("conformance.load.locustfile", "conformance.client"),
-    }
-)
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
 # Import cycles present today, each as the sorted tuple of its modules; same contract as above.
-KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        # issue 16: removed when the engine lands — `mutants` reaches the catalogue through a lazy
-        # import inside `get`, which hides the loop from import time only.
-        ("conformance.mock.mutant_catalogue", "conformance.mock.mutants"),
-    }
-)
+KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset()
 
 
 class TableError(ValueError):

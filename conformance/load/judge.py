@@ -20,24 +20,27 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from conformance.check_context import DEFAULT_INVALID_KEY
-from conformance.checks import envelope, operations, video
+from conformance.engine import (
+    CONSISTENCY_WINDOW,
+    REQUEST_ID_GROUP,
+    SAME_REQUEST_PAIR,
+    WINDOW_SIZE,
+    Recorder,
+    judges_video,
+    latency_check,
+    sampled_plan,
+    shape_stand_in,
+    unanswered_check,
+)
 from conformance.exchange import ApiRequest, Exchange
-from conformance.media import probe_exchange
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
-from conformance.engine import CheckFunc, Recorder, plan
 from conformance.settings import Settings
 from conformance.spec import Level
 from conformance.verdicts import Verdict
 
 DEFAULT_VIDEO_EVERY = 5  # fully judge the video of one success response in 5
 KEPT_PER_OUTCOME = 20  # representative results kept per (check, verdict)
-WINDOW = operations.CONCURRENCY  # LP-OPS-2: "Under 8 concurrent valid requests"
-VIDEO_CHECKS = frozenset((video.video_is_strict_base64, *video.VIDEO_CHECKS))
-LATENCY_CHECKS: tuple[CheckFunc, ...] = (
-    operations.success_arrives_in_time,
-    operations.client_error_arrives_in_time,
-)
 
 
 def status_label(exchange: Exchange) -> str:
@@ -84,18 +87,13 @@ class LoadJudge:
         kind = "success" if expect == "success" else "errors"
         self.statuses[status_label(exchange)] += 1
         self.latencies[kind].append(round(exchange.elapsed * 1000, 2))
-        checks = plan(exchange, expect=expect)
         full = False
         if expect == "success" and exchange.status == 200:
             self.successes += 1
-            full = (self.successes - 1) % self.video_every == 0
-            if full:
-                self.videos_judged += 1
-            else:
-                checks = [c for c in checks if c not in VIDEO_CHECKS]
-        found = self.recorder.run_all(checks, exchange)
-        budget = LATENCY_CHECKS[0] if kind == "success" else LATENCY_CHECKS[1]
-        found += self.recorder.run_all([budget], [exchange])
+            full = judges_video(self.successes, self.video_every)
+            self.videos_judged += full
+        found = self.recorder.run_all(sampled_plan(exchange, expect=expect, video=full), exchange)
+        found += self.recorder.run_all([latency_check(expect)], [exchange])
         found += self._request_id(exchange)
         if expect == "success" and (exchange.status != 200 or full):
             found += self._window(exchange)
@@ -108,8 +106,7 @@ class LoadJudge:
         """Count a request the target did not answer (refused, reset, timed out): the suite could
         not judge it, which the report shows as an error of the operations clauses."""
         self.transport_errors[f"{kind}: {message}"[:200]] += 1
-        check = operations.concurrent_requests_are_consistent if kind == "success" else LATENCY_CHECKS[1]
-        self.recorder.error(check, f"no answer under load: {message}")
+        self.recorder.error(unanswered_check(kind), f"no answer under load: {message}")
         self._collect()
 
     def _request_id(self, exchange: Exchange) -> list[Any]:
@@ -122,31 +119,21 @@ class LoadJudge:
                 exchange.request, exchange.url, request_id, invalid_api_key=exchange.invalid_api_key
             )
             return []
-        return self.recorder.run_all([envelope.request_ids_are_distinct], [first, exchange])
+        return self.recorder.run_all(REQUEST_ID_GROUP, [first, exchange])
 
     def _same_shape(self, exchange: Exchange) -> list[Any]:
         """LP-OPS-3: a pooled request is sent many times; its videos must keep one shape."""
         first = self.shapes.get(id(exchange.request))
         if first is not None:
-            return self.recorder.run_all([video.identical_requests_give_same_shape], first, exchange)
-        probe = probe_exchange(exchange)
-        if probe is not None and probe.ok:
-            kept = Exchange(
-                exchange.request,
-                exchange.url,
-                200,
-                [],
-                b"{}",
-                exchange.elapsed,
-                invalid_api_key=exchange.invalid_api_key,
-            )
-            kept.cache["probe"] = probe  # the video bytes are dropped: only its shape is compared
+            return self.recorder.run_all(SAME_REQUEST_PAIR, first, exchange)
+        kept = shape_stand_in(exchange)
+        if kept is not None:
             self.shapes[id(exchange.request)] = kept
         return []
 
     def _window(self, exchange: Exchange) -> list[Any]:
         self.window.append(exchange)
-        if len(self.window) < WINDOW:
+        if len(self.window) < WINDOW_SIZE:
             return []
         return self.flush_window()
 
@@ -155,7 +142,7 @@ class LoadJudge:
         window, self.window = self.window, []
         if not window:
             return []
-        found = self.recorder.run_all([operations.concurrent_requests_are_consistent], window)
+        found = self.recorder.run_all(CONSISTENCY_WINDOW, window)
         self._collect()
         return found
 
@@ -172,7 +159,7 @@ class LoadJudge:
         """Close the last window, record the run-wide LP-ENV-2 verdict, and summarise."""
         self.flush_window()
         if self.request_ids:
-            self.recorder.run_all([envelope.request_ids_are_distinct], list(self.request_ids.values()))
+            self.recorder.run_all(REQUEST_ID_GROUP, list(self.request_ids.values()))
             self._collect()
         return self.summary()
 

@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 from statistics import fmean, quantiles
 from typing import Any
 
-from conformance.checks import envelope
+from conformance.engine import REQUEST_ID_GROUP, Recorder
 from conformance.exchange import ApiRequest
 from conformance.load.judge import failing_outcomes, ghost, results_of
 from conformance.redact import Redactor
 from conformance.reports.markdown import cell
 from conformance.reports.model import CheckResult, RunReport, aggregate
-from conformance.engine import Recorder
 from conformance.settings import Settings
 from conformance.spec import catalogue
 
@@ -60,7 +59,7 @@ def cross_worker_ids(
                 )
                 for node, description in seen
             ]
-            recorder.run(envelope.request_ids_are_distinct, stand_ins)
+            recorder.run_all(REQUEST_ID_GROUP, stand_ins)
     return recorder.results
 
 

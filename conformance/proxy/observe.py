@@ -1,10 +1,13 @@
 """Judge proxied exchanges with the suite's checks and keep bounded running totals (issue 9).
 
-Each exchange gets the checks the suite would run on it (``conformance.engine.plan``): the request
-decides the expectation when it visibly breaks one §5 clause (``observed.expectation``), otherwise
-the response decides. Judging decodes videos (CPU work): callers run ``Observer.judge`` in a
-thread. Totals stay bounded however long the proxy runs: outcome counts per check, and at most
-``KEPT_PER_OUTCOME`` distinct results per (check, verdict) for the report's evidence.
+Each exchange gets the checks the suite would run on it (``conformance.engine.observed_plan``): the
+request decides the expectation when it visibly breaks one §5 clause (``observed.expectation``),
+otherwise the response decides. The MUST checks run first and the caller may hear their verdict
+at once (``decided``): the enforcing proxy passes an answer on (or withholds it) on that verdict and
+does not wait for the SHOULD and MAY checks, e.g. the face detection of LP-VID-6. Judging decodes
+videos (CPU work): callers run ``Observer.judge`` in a thread. Totals stay bounded however long
+the proxy runs: outcome counts per check, and at most ``KEPT_PER_OUTCOME`` distinct results per
+(check, verdict) for the report's evidence.
 """
 
 from __future__ import annotations
@@ -12,31 +15,23 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from conformance import __version__
 from conformance.check_context import CheckContext
-from conformance.checks import errors, security
-from conformance.exchange import ENDPOINT_PATH, Exchange
+from conformance.engine import ObservedPlan, Recorder, decisive_first, observed_plan
+from conformance.exchange import Exchange
 from conformance.proxy.config import ProxyConfig
 from conformance.proxy.observed import Observed, expectation
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult, RunReport, aggregate
-from conformance.engine import CheckFunc, Recorder, plan
 from conformance.spec import Level, catalogue
 from conformance.verdicts import Verdict
 
 KEPT_PER_OUTCOME = 20  # distinct results kept per (check, verdict) as the report's evidence
-# D-4: an answer to a wrong method is judged by LP-ERR-11, not by the §2 checks.
-WRONG_METHOD_CHECKS: tuple[CheckFunc, ...] = (
-    errors.wrong_method_is_a_client_error,
-    errors.wrong_method_is_405_illegal_operation,
-    errors.wrong_method_has_envelope,
-    security.api_key_is_not_echoed,
-    security.errors_reveal_no_internals,
-)
 
 
 @dataclass(frozen=True)
@@ -73,20 +68,10 @@ class Judgement:
         return list(dict.fromkeys(f"{f.clause} {f.level}" for f in self.findings))
 
 
-def checks_for(observed: Observed, exchange: Exchange) -> tuple[list[CheckFunc], str | None] | None:
-    """The checks the suite would run on this exchange and its expectation; None for an exchange
-    outside the contract (another path than the endpoint)."""
-    request = observed.request
-    if request.path != ENDPOINT_PATH:
-        return None
-    if request.method != "POST":
-        return list(WRONG_METHOD_CHECKS), "LP-ERR-11"
-    expect = expectation(observed)
-    if exchange.status == 401 and observed.key_state == "present":
-        # SPEC LP-ERR-1: authentication comes before the body. The proxy cannot tell a known key
-        # from an unknown one, so a 401 to a keyed request is judged as the answer to LP-ERR-2.
-        expect = "LP-ERR-2"
-    return plan(exchange, expect=expect), expect
+def checks_for(observed: Observed, exchange: Exchange) -> ObservedPlan | None:
+    """The engine's plan for this exchange given what its request visibly breaks; None for an
+    exchange outside the contract (another path than the endpoint)."""
+    return observed_plan(exchange, breaks=expectation(observed))
 
 
 @dataclass
@@ -106,11 +91,19 @@ class Observer:
     enforced: int = 0
     exchanges: int = 0
 
-    def judge(self, observed: Observed, exchange: Exchange, number: int) -> Judgement:
+    def judge(
+        self,
+        observed: Observed,
+        exchange: Exchange,
+        number: int,
+        decided: Callable[[Judgement], None] | None = None,
+    ) -> Judgement:
         """Run the planned checks on one exchange and add the results to the totals (thread-safe).
 
-        The request's own key is given to the checks (LP-SEC-1 needs it) and redacted from
-        everything they produce.
+        ``decided`` hears the verdict of the MUST checks as soon as they have run, before the
+        others: a Judgement whose ``must`` findings are those of the whole plan (the engine's
+        ``decisive_first`` guarantees it). The request's own key is given to the checks (LP-SEC-1
+        needs it) and redacted from everything they produce.
         """
         planned = checks_for(observed, exchange)
         with self._lock:
@@ -120,7 +113,7 @@ class Observer:
             with self._lock:
                 self.verdicts["unjudged"] += 1
             return Judgement("unjudged", reason=f"{observed.request.path} is not the endpoint")
-        checks, expect = planned
+        expect = planned.expect
         context = CheckContext(
             edition=self.config.edition,
             api_key=observed.key or "",
@@ -129,12 +122,13 @@ class Observer:
         # The upstream's credentials too: an upstream may echo the Basic header the proxy sent.
         redactor = Redactor([observed.key or "", *self.config.upstream_secrets])
         recorder = Recorder(context, redactor, nodeid=f"proxy#{number}")
-        recorder.run_all(checks, exchange)
-        findings = tuple(
-            Finding(r.clause, r.level, r.check, r.title)
-            for r in recorder.results
-            if r.effective_verdict is Verdict.FAIL
-        )
+        must, others = decisive_first(planned.checks)
+        recorder.run_all(must, exchange)
+        if decided is not None:
+            findings = _findings(recorder.results)
+            decided(Judgement("fail" if findings else "pass", expect, findings))
+        recorder.run_all(others, exchange)
+        findings = _findings(recorder.results)
         verdict = "fail" if findings else "pass"
         with self._lock:
             self.verdicts[verdict] += 1
@@ -203,6 +197,12 @@ class Observer:
             # Nothing judged, nothing claimed: an idle proxy is never "compatible".
             incomplete_reasons=[] if metrics["exchanges"] else ["the proxy has seen no exchange"],
         )
+
+
+def _findings(results: list[CheckResult]) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(r.clause, r.level, r.check, r.title) for r in results if r.effective_verdict is Verdict.FAIL
+    )
 
 
 def config_summary(config: ProxyConfig) -> dict[str, Any]:

@@ -197,18 +197,19 @@ def test_a_passing_run_keeps_distinct_samples_with_their_photos_and_timings(tmp_
         done = subprocess.run(
             command, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
         )
-    assert done.returncode == EXIT_INCOMPLETE, done.stdout[-3000:]  # -k leaves LP-REQ-6 unjudged
+    assert done.returncode == 0, done.stdout[-3000:]  # the 13 clauses of the selected tests
     report = json.loads((tmp_path / "r.json").read_text())
     samples = report["samples"]
-    # type absent sends type 0's photo and gets its video: the same input is shown once
-    assert [s["type_value"] for s in samples] == ["0", "1"]
-    assert all(s["image_format"] == "JPEG" and (tmp_path / s["image"]).is_file() for s in samples)
-    assert len({s["image"] for s in samples}) == len({s["path"] for s in samples}) == 2
-    assert [s["caption"].split(", ")[1] for s in samples] == ["type 0 (avatar)", "type 1 (full body)"]
+    # One picture under each type (the success pool's triple, identical pixels): a sample per
+    # distinct input and output — type 0 and absent may get the very same video, shown once.
+    assert 2 <= len(samples) <= 3 and "1" in {s["type_value"] for s in samples}
+    assert all(s["image_format"] in ("PNG", "BMP") and (tmp_path / s["image"]).is_file() for s in samples)
+    assert len({s["image"] for s in samples}) == len({s["path"] for s in samples}) == len(samples)
+    assert any(s["caption"].endswith("type 1 (full body)") for s in samples)
     timing = report["metrics"]["exchange_latency"]
     assert timing["exchanges"] == len(timing["points"]) == 3 and all(p[2] == 200 for p in timing["points"])
     page = (tmp_path / "r.html").read_text()
-    assert page.count('<div class="sample"') == 2
-    assert page.count('<img class="thumb input-thumb"') == 2
-    assert page.count('<img class="thumb frame-thumb"') == 6
+    assert page.count('<div class="sample"') == len(samples)
+    assert page.count('<img class="thumb input-thumb"') == len(samples)
+    assert page.count('<img class="thumb frame-thumb"') == 3 * len(samples)
     assert 'id="latency-over-run"' in page

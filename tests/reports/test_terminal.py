@@ -16,7 +16,7 @@ import pytest
 from conformance.mock import ServerConfig
 from conformance.mock.runner import ServerThread
 from conformance.mutants import server_hooks
-from conformance.pytest.verdict import EXIT_INCOMPLETE, choose_samples
+from conformance.pytest.verdict import choose_samples
 from conformance.reports.model import RunReport, Sample
 from conformance.reports.terminal import (
     MAX_BODY_LINES,

@@ -18,42 +18,24 @@ from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
-from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.text import Text
+
+from conformance.reports.live import LiveDisplay
 
 POLL_INTERVAL = 0.25  # s between two looks at the child and its snapshot
 LINE_EVERY = 5.0  # s between two progress lines in a log
 
 
-class LoadProgress:
+class LoadProgress(LiveDisplay):
     """The display of one load run: fed snapshots, rendered live or as lines."""
 
     def __init__(self, console: Console, *, live: bool, duration: int, max_requests: int) -> None:
-        self.console = console
-        self.live_mode = live
+        super().__init__(console, live=live)
         self.duration = duration
         self.max_requests = max_requests
         self.snapshot: dict[str, Any] = {}
-        self.started = time.monotonic()
         self._last_line = 0.0
-        self._live: Live | None = None
-
-    def __enter__(self) -> LoadProgress:
-        if self.live_mode:
-            self._live = Live(
-                console=self.console,
-                get_renderable=self.render,
-                refresh_per_second=4,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._live is not None:
-            self._live.stop()
 
     @property
     def fraction(self) -> float:
@@ -66,8 +48,7 @@ class LoadProgress:
         """One line of the current figures."""
         s = self.snapshot
         if not s:
-            waited = time.monotonic() - self.started
-            return f"starting Locust… {waited:.0f} s"
+            return f"starting Locust… {self.elapsed:.0f} s"
 
         def ms(key: str) -> str:
             return "—" if s.get(key) is None else f"{s[key]:g} ms"
@@ -91,11 +72,7 @@ class LoadProgress:
         now = time.monotonic()
         if not self.live_mode and now - self._last_line >= LINE_EVERY:
             self._last_line = now
-            self.console.print(f"progress: {self.summary()}", highlight=False, markup=False, soft_wrap=True)
-
-    def echo(self, line: str) -> None:
-        """A line of Locust's output, printed above the live view (or straight through)."""
-        self.console.print(line.rstrip("\n"), highlight=False, markup=False, soft_wrap=True)
+            self.line(self.summary())
 
 
 def read_snapshot(path: Path) -> dict[str, Any] | None:

@@ -199,8 +199,8 @@ def test_recorded_violation_prints_no_form_of_the_key() -> None:
     echoed forms masked, even though the check quotes the offending body."""
     from urllib.parse import quote
 
-    from conformance.redact import Redactor, key_forms
     from conformance.engine import Recorder
+    from conformance.redact import Redactor, key_forms
 
     body = error_body(
         401, "ERROR_USER_NOT_EXISTS", error_msg=f"unknown key {quote(API_KEY + '+/=', safe='')}"

@@ -179,8 +179,8 @@ def test_self_signed_certificate_is_refused_unless_insecure(self_signed: tuple[s
 
 def test_key_is_in_no_repr_pytest_may_print() -> None:
     """pytest's long tracebacks print fixture arguments (settings, recorder, client settings)."""
-    from conformance.redact import Redactor
     from conformance.engine import Recorder
+    from conformance.redact import Redactor
     from tests.factories import settings
 
     client_settings = ClientSettings(base_url="http://127.0.0.1:9", api_key=API_KEY)

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from conformance.checks import security
 from conformance.client import ClientSettings, TargetClient
+from conformance.engine import Recorder
 from conformance.exchange import ApiRequest
 from conformance.redact import MASK, Redactor, key_forms
 from conformance.reports import write_reports
 from conformance.reports.model import aggregate
-from conformance.engine import Recorder
 from conformance.verdicts import Verdict
 from tests import factories
 from tests.hostile import servers as zoo

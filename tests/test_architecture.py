@@ -480,3 +480,22 @@ def test_known_breaches_can_only_shrink() -> None:
         "1 breach(es) of ARCHITECTURE.md:\n  c imports d"
     ]
     assert audit([], {("a", "b")}) == ["fixed, so remove from KNOWN_VIOLATIONS / KNOWN_CYCLES:\n  a → b"]
+
+
+def test_no_suite_test_picks_its_checks_by_hand() -> None:
+    """Issue 16: a suite test says what it sends (``engine.Group``, ``verify(expect=…)``); the
+    engine picks the checks. No suite module imports a check module or hands ``judge`` a list."""
+    import ast
+
+    for path in sorted((PACKAGE / "suite").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("conformance.checks"), f"{path.name} imports checks"
+                names = {alias.name for alias in node.names}
+                assert not (node.module == "conformance" and "checks" in names), path.name
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "judge" and node.args:
+                first = node.args[0]
+                assert not isinstance(first, ast.List | ast.Tuple | ast.Starred), (
+                    f"{path.name}:{node.lineno} hands judge its checks"
+                )

@@ -1,10 +1,11 @@
 """The judging engine: which checks judge an exchange (``plan``) and the ``Recorder`` that runs them
 and keeps their results. The suite, the proxy and the load profile are fronts over it."""
 
-from conformance.engine.plan import (  # the plans of the fronts that only observe (proxy, load)
+from conformance.engine.plan import (
     COMMON,
     CONSISTENCY_WINDOW,
     ERROR_COMMON,
+    GROUP_PLANS,
     LABEL_CHECKS,
     LATENCY,
     REQUEST_ID_GROUP,
@@ -14,12 +15,14 @@ from conformance.engine.plan import (  # the plans of the fronts that only obser
     WINDOW_SIZE,
     WRONG_METHOD,
     CheckFunc,
+    Group,
     ObservedPlan,
     decisive_first,
     failure_checks,
     judges_video,
     latency_check,
     observed_plan,
+    own_checks,
     plan,
     sampled_plan,
     shape_stand_in,
@@ -31,6 +34,7 @@ __all__ = [
     "COMMON",
     "CONSISTENCY_WINDOW",
     "ERROR_COMMON",
+    "GROUP_PLANS",
     "LABEL_CHECKS",
     "LATENCY",
     "REQUEST_ID_GROUP",
@@ -40,6 +44,7 @@ __all__ = [
     "WINDOW_SIZE",
     "WRONG_METHOD",
     "CheckFunc",
+    "Group",
     "ObservedPlan",
     "Recorder",
     "decisive_first",
@@ -49,6 +54,7 @@ __all__ = [
     "judges_video",
     "latency_check",
     "observed_plan",
+    "own_checks",
     "plan",
     "sampled_plan",
     "shape_stand_in",

@@ -6,6 +6,7 @@ bounds) and ``plan(exchange, expect=…)``, which picks them; fronts never choos
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -191,3 +192,63 @@ def shape_stand_in(exchange: Exchange) -> Exchange | None:
     )
     keep_probe(kept, probe)  # the video bytes are dropped: only its shape is compared
     return kept
+
+
+class Group(enum.Enum):
+    """What a suite test sent, when it is more than one request judged alone: the test names it,
+    the engine picks the checks (``GROUP_PLANS``); no test chooses checks itself."""
+
+    ANY_ANSWER = "any answer of the endpoint"  # SPEC §2, LP-OK-3, LP-SEC-1
+    DISTINCT_ANSWERS = "answers to different requests"  # LP-ENV-2
+    BURST = "8 concurrent valid requests"  # LP-OPS-2
+    IDENTICAL_PAIR = "one valid request sent twice"  # LP-OPS-3
+    FRAMING_PAIR = "one picture as type 0, then as type 1"  # LP-VID-6
+    ABSENT_TYPE_PAIR = "one picture without type, then as type 0"  # LP-REQ-5
+    SUCCESS_LATENCY = "successes for ≤ 1 MP images"  # LP-OPS-1
+    ERROR_LATENCY = "client errors"  # LP-OPS-1
+    WRONG_METHOD = "the endpoint under another method"  # LP-ERR-11
+    RATE_LIMITED = "a request while rate-limited"  # LP-ERR-12
+    OUT_OF_CREDITS = "a request while out of credits"  # LP-ERR-12
+    SERVER_ERROR = "a request while failing"  # LP-ERR-13
+    RETIRED = "a request to a retired service"  # LP-ERR-15
+    OVERSIZED = "a 50 MB body"  # LP-SEC-3
+    HOSTILE = "a hostile request"  # LP-SEC-1, LP-SEC-2 (LP-SEC-2 on an error answer only)
+    HOSTILE_ERROR = "a hostile request refused"  # LP-SEC-1, LP-SEC-2
+    SURVIVOR = "the valid request after hostile ones"  # LP-SEC-4
+
+
+GROUP_PLANS: dict[Group, tuple[CheckFunc, ...]] = {
+    Group.ANY_ANSWER: COMMON,
+    Group.DISTINCT_ANSWERS: (envelope.request_ids_are_distinct,),
+    Group.BURST: (operations.concurrent_requests_are_consistent, envelope.request_ids_are_distinct),
+    Group.IDENTICAL_PAIR: SAME_REQUEST_PAIR,
+    Group.FRAMING_PAIR: (video.avatar_and_full_body_framings_differ,),
+    Group.ABSENT_TYPE_PAIR: (request.absent_type_is_avatar,),
+    Group.SUCCESS_LATENCY: (operations.success_arrives_in_time,),
+    Group.ERROR_LATENCY: (operations.client_error_arrives_in_time,),
+    Group.WRONG_METHOD: WRONG_METHOD,
+    Group.RATE_LIMITED: (
+        *COMMON,
+        *ERROR_COMMON,
+        errors.rate_limit_is_429_or_503,
+        errors.limit_carries_retry_after,
+    ),
+    Group.OUT_OF_CREDITS: (
+        *COMMON,
+        *ERROR_COMMON,
+        errors.out_of_credits_is_429,
+        errors.limit_carries_retry_after,
+    ),
+    Group.SERVER_ERROR: (*COMMON, *ERROR_COMMON, errors.server_failure_is_5xx_with_listed_code),
+    Group.RETIRED: (*COMMON, *ERROR_COMMON, errors.retired_answers_404_ai_not_exists),
+    Group.OVERSIZED: (security.oversized_body_is_refused,),
+    Group.HOSTILE: (security.api_key_is_not_echoed,),
+    Group.HOSTILE_ERROR: (security.api_key_is_not_echoed, security.errors_reveal_no_internals),
+    Group.SURVIVOR: (security.target_survives,),
+}
+
+
+def own_checks(group: Group) -> tuple[CheckFunc, ...]:
+    """A group's checks beyond those every answer and every error gets (what a test that cannot
+    send the group records as skipped, e.g. LP-ERR-12 without a way to provoke a rate limit)."""
+    return tuple(c for c in GROUP_PLANS[group] if c not in (*COMMON, *ERROR_COMMON))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.client import TargetUnreachable
+from conformance.engine.plan import GROUP_PLANS, Group
 from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange
 from conformance.pytest.collection import item_clauses
@@ -237,9 +238,12 @@ def _type_of(exchange: Exchange) -> str:
 
 @pytest.fixture
 def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Any:
-    """``judge(checks, *exchanges)``: run the given checks on exchanges already sent; fail on violations."""
+    """``judge(group, *exchanges)``: judge exchanges already sent as what the test says they are
+    (``engine.Group``: a burst, an identical pair, …); the engine picks the checks. Fails on
+    violations at the gating level."""
 
-    def run_checks(checks: Any, *exchanges: Any) -> None:
+    def run_checks(group: Group, *exchanges: Any) -> None:
+        checks = GROUP_PLANS[group]
         limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
         if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):
             recorder.skip(list(checks), _rate_limit_reason(limited[0]))

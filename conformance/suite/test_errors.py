@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -10,8 +9,7 @@ import pytest
 from hypothesis import given
 
 from conformance import strategies as st
-from conformance.checks import errors
-from conformance.engine import COMMON, ERROR_COMMON
+from conformance.engine import Group, failure_checks, own_checks
 from conformance.exchange import ApiRequest, Key
 from conformance.settings import Settings
 from conformance.suite._shared import error_settings, send, with_covering_set, with_header
@@ -42,7 +40,7 @@ def _failure_test(clause: str, strategy: Any) -> Any:
     def test(api_request: ApiRequest, verify: Any) -> None:
         verify(api_request, expect=clause)
 
-    must_doc = errors.FAILURE_CHECKS[clause][0].__doc__ or ""
+    must_doc = failure_checks(clause)[0].__doc__ or ""
     test.__doc__ = f"{clause}: {must_doc.split(' — ')[0]}"
     # The covering set: every named value, boundary and kind of the clause, in every run (issue 14).
     return with_covering_set(test, clause)
@@ -69,21 +67,14 @@ def test_wrong_method_is_refused(method: str, client: Any, judge: Any) -> None:
     """LP-ERR-11: "Wrong method (GET, PUT, DELETE) on the endpoint → 4xx (405 SHOULD …)"."""
     photo = st.request_for(st.face_photo(side=128))
     exchange = send(client, replace(photo, method=method, description=f"{method} on the endpoint"))
-    judge(
-        [
-            errors.wrong_method_is_a_client_error,
-            errors.wrong_method_is_405_illegal_operation,
-            errors.wrong_method_has_envelope,
-        ],
-        exchange,
-    )
+    judge(Group.WRONG_METHOD, exchange)
 
 
-FAULTS: dict[str, list[Callable[..., Any]]] = {
-    "rate-limit": [errors.rate_limit_is_429_or_503, errors.limit_carries_retry_after],
-    "credits": [errors.out_of_credits_is_429, errors.limit_carries_retry_after],
-    "server-error": [errors.server_failure_is_5xx_with_listed_code],
-    "retired": [errors.retired_answers_404_ai_not_exists],
+FAULTS: dict[str, Group] = {
+    "rate-limit": Group.RATE_LIMITED,
+    "credits": Group.OUT_OF_CREDITS,
+    "server-error": Group.SERVER_ERROR,
+    "retired": Group.RETIRED,
 }
 
 
@@ -98,9 +89,9 @@ def test_target_states(
     header = livephoto_settings.fault_headers.get(state)
     if header is None:
         reason = f"no --fault-header {state}='Name: value' given: the target cannot be put in that state"
-        recorder.skip(FAULTS[state], reason, permitted=True)  # SPEC §5 LP-ERR-12/13/15
+        recorder.skip(own_checks(FAULTS[state]), reason, permitted=True)  # SPEC §5 LP-ERR-12/13/15
         pytest.skip(reason)
     api_request = with_header(
         st.request_for(st.face_photo(side=128)), header[0], header[1], f"fault header for {state}"
     )
-    judge([*COMMON, *ERROR_COMMON, *FAULTS[state]], send(client, api_request, retry_rate_limits=False))
+    judge(FAULTS[state], send(client, api_request, retry_rate_limits=False))

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import envelope, operations
+from conformance.engine import Group
 from conformance.engine.schedule import PlannedClient
 from conformance.strategies.covering import BURST, covering_requests, success_pool
 from conformance.suite._shared import send, send_all
 
+BURST_SIZE = 8  # LP-OPS-2: "Under 8 concurrent valid requests"
 # Client errors of the covering set (sent anyway by the failure tests: shared, not sent again).
 CLIENT_ERRORS = (("LP-ERR-1", 0), ("LP-ERR-5", 0), ("LP-ERR-9", -1))
 
@@ -21,8 +22,8 @@ def test_latency_budgets(client: PlannedClient, judge: Any) -> None:
     exchange of the run is held to these bounds too, when its test ends.)"""
     successes = [send(client, request) for request in success_pool()[:3]]
     client_errors = [send(client, covering_requests(clause)[i]) for clause, i in CLIENT_ERRORS]
-    judge([operations.success_arrives_in_time], successes)
-    judge([operations.client_error_arrives_in_time], client_errors)
+    judge(Group.SUCCESS_LATENCY, successes)
+    judge(Group.ERROR_LATENCY, client_errors)
 
 
 @pytest.mark.clause("LP-OPS-2", "LP-ENV-2")
@@ -30,6 +31,6 @@ def test_eight_concurrent_requests_stay_consistent(client: PlannedClient, judge:
     """LP-OPS-2: 8 concurrent valid requests get 200 (or rate limits) and distinct request ids,
     each video framed from its own image (six are type 1 with aspect ratios 25 % apart)."""
     requests = [success_pool()[i] for i in BURST]
-    assert len(requests) == operations.CONCURRENCY
+    assert len(requests) == BURST_SIZE
     exchanges = send_all(client, requests)
-    judge([operations.concurrent_requests_are_consistent, envelope.request_ids_are_distinct], exchanges)
+    judge(Group.BURST, exchanges)

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from conformance import strategies as st
-from conformance.checks import security
 from conformance.client import TargetGone, TargetUnreachable
-from conformance.engine import COMMON, ERROR_COMMON, Recorder
+from conformance.engine import GROUP_PLANS, Group, Recorder
 from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Key, Part
 from conformance.strategies.covering import success_pool
@@ -62,15 +61,12 @@ def _judge_hostile(
     if api_request.description == OVERSIZED_DESCRIPTION:
         if isinstance(answer, TargetUnreachable):
             # "refused with 413 (or the connection closed)": a closed connection passes.
-            recorder.record_pass(security.oversized_body_is_refused, f"connection closed: {answer}")
+            recorder.record_pass(GROUP_PLANS[Group.OVERSIZED][0], f"connection closed: {answer}")
         elif isinstance(answer, Exchange):
-            judge([security.oversized_body_is_refused], answer)
+            judge(Group.OVERSIZED, answer)
         return
     if isinstance(answer, Exchange):
-        checks = [security.api_key_is_not_echoed]
-        if answer.status != 200:
-            checks += [c for c in ERROR_COMMON if c is security.errors_reveal_no_internals]
-        judge(checks, answer)
+        judge(Group.HOSTILE if answer.status == 200 else Group.HOSTILE_ERROR, answer)
 
 
 @pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-3", "LP-SEC-4")
@@ -91,11 +87,11 @@ def test_hostile_requests_then_target_survives(client: PlannedClient, recorder: 
         pytest.fail(f"the target did not answer: {exc}", pytrace=False)
     except TargetUnreachable as exc:
         message = f"no answer to a valid request sent after the hostile ones: {exc}"
-        recorder.record_fail(security.target_survives, message)
+        recorder.record_fail(GROUP_PLANS[Group.SURVIVOR][0], message)
         raise pytest.fail.Exception(f"[LP-SEC-4 MUST] {message}", pytrace=False) from None
     for api_request, answer in zip(hostile, answers, strict=True):
         _judge_hostile(api_request, answer, recorder, judge)
-    judge([security.target_survives], survivor)
+    judge(Group.SURVIVOR, survivor)
 
 
 @pytest.mark.clause("LP-SEC-1")
@@ -107,4 +103,4 @@ def test_key_is_not_echoed_on_errors(key: Key, client: PlannedClient, judge: Any
         key=key,
         description="type=2 (invalid) to provoke an error that could echo the request",
     )
-    judge([*COMMON], send(client, api_request))
+    judge(Group.ANY_ANSWER, send(client, api_request))

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from conformance.checks import request as request_checks
-from conformance.checks import video
+from conformance.engine import Group
 from conformance.engine.schedule import PlannedClient
 from conformance.strategies import valid_requests
 from conformance.strategies.covering import TRIPLE, success_pool
@@ -62,7 +61,7 @@ def test_identical_requests_give_videos_of_the_same_shape(client: PlannedClient,
     """LP-OPS-3: identical requests SHOULD give videos of the same duration, frames and size."""
     api_request = success_pool()[0]
     first, second = send(client, api_request), send(client, api_request, fresh=True)
-    judge([video.identical_requests_give_same_shape], first, second)
+    judge(Group.IDENTICAL_PAIR, first, second)
 
 
 @pytest.mark.clause("LP-VID-6")
@@ -70,7 +69,7 @@ def test_avatar_and_full_body_framings_differ(client: PlannedClient, judge: Any)
     """LP-VID-6: type 0 crops on the face, type 1 keeps the whole full-body frame (one picture)."""
     avatar = send(client, success_pool()[TRIPLE["0"]])
     full_body = send(client, success_pool()[TRIPLE["1"]])
-    judge([video.avatar_and_full_body_framings_differ], avatar, full_body)
+    judge(Group.FRAMING_PAIR, avatar, full_body)
 
 
 @pytest.mark.clause("LP-REQ-5")
@@ -78,4 +77,4 @@ def test_absent_type_is_treated_as_avatar(client: PlannedClient, judge: Any) -> 
     """LP-REQ-5: "A request without type MUST be treated as type=0" (one picture)."""
     absent = send(client, success_pool()[TRIPLE[None]])
     avatar = send(client, success_pool()[TRIPLE["0"]])
-    judge([request_checks.absent_type_is_avatar], absent, avatar)
+    judge(Group.ABSENT_TYPE_PAIR, absent, avatar)

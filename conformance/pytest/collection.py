@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (keep if selected is None or not clauses or clauses & selected else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # Tests whose requests go after every other of the run (hostile ones, LP-SEC-4) run last too:
+    # the other tests judge their answers meanwhile instead of waiting behind them.
+    items[:] = sorted(keep, key=_runs_last)
     kept = set().union(*(item_clauses(item) for item in keep)) if keep else set()
     if selected is not None:
         kept &= selected
@@ -39,6 +41,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     workeroutput = getattr(config, "workeroutput", None)
     if workeroutput is not None:
         workeroutput[WORKER_CLAUSES] = sorted(kept)
+
+
+def _runs_last(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("ordered")
+    return marker is not None and bool(marker.kwargs.get("last", False))
 
 
 def item_clauses(item: pytest.Item) -> set[str]:

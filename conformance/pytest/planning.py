@@ -135,8 +135,10 @@ def plan_run(items: Sequence[pytest.Item], settings: Settings) -> RunPlan:
         if ordered is not None and client.chain:
             plan.chain(item.nodeid, client.chain, last=bool(ordered.kwargs.get("last", False)))
     plan.finish()
+    rank = success_rank(expected_success)
     if settings.budget is not None:
-        plan.apply_budget(settings.budget, success_rank(expected_success))
+        plan.apply_budget(settings.budget, rank)
+    plan.order(rank)
     return plan
 
 

@@ -44,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "ordered(last=False): the test's requests go one after the other "
-        "(last: after every other request of the run)",
+        "(last: the test runs last, its requests after every other request of the run)",
     )
     if not suite_requested(config):
         return

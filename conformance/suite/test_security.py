@@ -70,6 +70,7 @@ def _judge_hostile(
 
 
 @pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-3", "LP-SEC-4")
+@pytest.mark.ordered(last=True)  # the test runs last, its hostile wave after every other request
 def test_hostile_requests_then_target_survives(client: PlannedClient, recorder: Recorder, judge: Any) -> None:
     """LP-SEC-3: a 50 MB body is refused with 413 (or the connection closed); LP-SEC-2: hostile
     requests reveal no internals; LP-SEC-4: after them, the next valid request still succeeds.

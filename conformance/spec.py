@@ -22,6 +22,15 @@ class Level(StrEnum):
         """0 for MUST, the strongest."""
         return list(Level).index(self)
 
+    @property
+    def informational(self) -> bool:
+        """A MAY finding is information, never a failure (the one rule, used by every front)."""
+        return self is Level.MAY
+
+    def gates(self, gate: Level | str) -> bool:
+        """Whether a failure at this level fails a run gating at ``gate`` (``--level``)."""
+        return self.rank <= Level(gate).rank
+
 
 FAMILIES = ("request", "envelope", "success", "video", "errors", "operations", "security")
 

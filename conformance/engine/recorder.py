@@ -20,7 +20,6 @@ from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.registry import CHECKS, RUNNABLE, check_of
 from conformance.reports.model import CheckResult, Sample
-from conformance.spec import Level
 from conformance.verdicts import Blocked, Evidence, NotApplicable, Verdict, Violation
 
 
@@ -83,12 +82,12 @@ class Recorder:
         blocked_by = ""
         try:
             note = check(*args, self.context)
-            verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.PASS
+            verdict = Verdict.INFO if registered.level.informational else Verdict.PASS
             message = str(note or "")
             evidence: dict[str, Any] = {}
         except Violation as failed:
             violation = failed
-            verdict = Verdict.INFO if registered.level is Level.MAY else Verdict.FAIL
+            verdict = Verdict.INFO if registered.level.informational else Verdict.FAIL
             message = failed.render()
             evidence = failed.evidence.as_dict()
         except Blocked as blocked:

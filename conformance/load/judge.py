@@ -36,7 +36,6 @@ from conformance.exchange import ApiRequest, Exchange
 from conformance.redact import Redactor
 from conformance.reports.model import CheckResult
 from conformance.settings import Settings
-from conformance.spec import Level
 from conformance.verdicts import Verdict
 
 DEFAULT_VIDEO_EVERY = 5  # fully judge the video of one success response in 5
@@ -100,7 +99,9 @@ class LoadJudge:
         if full:
             found += self._same_shape(exchange)
         self._collect()
-        return sum(1 for violation in found if violation.level != Level.MAY)  # MAY findings are information
+        return sum(
+            1 for violation in found if violation.level is not None and not violation.level.informational
+        )
 
     def transport_error(self, kind: str, message: str) -> None:
         """Count a request the target did not answer (refused, reset, timed out): the suite could

@@ -302,7 +302,7 @@ def _latency_sample(sent: list[Exchange], client: PlannedClient) -> list[Exchang
 
 def _gating_or_should(violations: list[Violation]) -> bool:
     """Whether a violation is one that can fail a run (MAY findings are information)."""
-    return any(v.level is not None and Level(v.level) is not Level.MAY for v in violations)
+    return any(v.level is not None and not Level(v.level).informational for v in violations)
 
 
 def _judges_concurrency(checks: Any) -> bool:
@@ -338,6 +338,6 @@ def _resent_alone(args: Any, client: PlannedClient) -> tuple[Any, ...]:
 def raise_violations(violations: list[Violation], settings: Settings) -> None:
     """Fail the test on a violation at the gating level. Weaker ones do not fail it: they are
     recorded, and the clause table and every report show them as failures of their level."""
-    gating = [v for v in violations if v.level is not None and Level(v.level).rank <= settings.level.rank]
+    gating = [v for v in violations if v.level is not None and Level(v.level).gates(settings.level)]
     if gating:
         raise gating[0]

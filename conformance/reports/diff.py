@@ -40,8 +40,7 @@ class DiffResult:
     @property
     def regressions(self) -> list[DiffRow]:
         """Clauses that passed before, fail now, at a level the gate covers."""
-        gate = Level(self.level).rank
-        return [r for r in self.rows if r.change == "regressed" and Level(r.level).rank <= gate]
+        return [r for r in self.rows if r.change == "regressed" and Level(r.level).gates(self.level)]
 
     @property
     def exit_code(self) -> int:

@@ -21,7 +21,7 @@ SUITE_NAME = "livephoto-conformance"
 
 
 def _gates(clause: ClauseResult, report: RunReport) -> bool:
-    return clause.failed_level is not None and Level(clause.failed_level).rank <= Level(report.level).rank
+    return clause.failed_level is not None and Level(clause.failed_level).gates(report.level)
 
 
 def _failure_text(clause: ClauseResult) -> str:

@@ -42,7 +42,7 @@ class CheckResult:
     @property
     def effective_verdict(self) -> Verdict:
         """The verdict as it counts for the clause: a failing MAY-level check is information."""
-        if self.verdict is Verdict.FAIL and self.level == Level.MAY:
+        if self.verdict is Verdict.FAIL and Level(self.level).informational:
             return Verdict.INFO
         return self.verdict
 
@@ -194,8 +194,9 @@ class RunReport:
     @property
     def gating_failures(self) -> list[ClauseResult]:
         """The clauses failing a check at or above the gating level."""
-        gate = Level(self.level).rank
-        return [c for c in self.clauses if c.failed_level is not None and Level(c.failed_level).rank <= gate]
+        return [
+            c for c in self.clauses if c.failed_level is not None and Level(c.failed_level).gates(self.level)
+        ]
 
     @property
     def not_judged(self) -> list[ClauseResult]:
@@ -423,7 +424,7 @@ def judge_clause(clause_level: str, results: list[CheckResult]) -> tuple[Verdict
     if all(v in (Verdict.SKIPPED, Verdict.BLOCKED) for v in effective):
         roots = _dedupe(r.blocked_by for r in results if r.verdict is Verdict.BLOCKED)
         return Verdict.BLOCKED, f"blocked by {', '.join(roots)}", None
-    if clause_level == Level.MAY:
+    if Level(clause_level).informational:
         notes = _dedupe(r.title for r in results if r.verdict is not Verdict.PASS)
         return Verdict.INFO, "; ".join(notes), None
     failing = [r for r in results if r.effective_verdict is Verdict.FAIL]

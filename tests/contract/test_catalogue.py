@@ -93,3 +93,13 @@ def test_clause_ids_and_levels_listed_from_python() -> None:
 def test_unknown_clause_id_gets_a_corrective_error() -> None:
     with pytest.raises(KeyError, match="not a clause of the SPEC"):
         catalogue()["LP-FOO-1"]
+
+
+def test_the_level_rules_live_once() -> None:
+    """MAY findings are information; a failure gates a run at its level or a weaker one."""
+    from conformance.spec import Level
+
+    assert [level.informational for level in Level] == [False, False, True]
+    assert Level.MUST.gates("MUST") and Level.MUST.gates(Level.SHOULD)
+    assert not Level.SHOULD.gates(Level.MUST) and Level.SHOULD.gates("SHOULD")
+    assert not Level.MAY.gates(Level.SHOULD)

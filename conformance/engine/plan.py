@@ -6,12 +6,12 @@ bounds) and ``plan(exchange, expect=…)``, which picks them; fronts never choos
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from conformance.checks import envelope, errors, operations, request, security, success, video
+from conformance.engine.groups import Group
 from conformance.exchange import ENDPOINT_PATH, Exchange, Key
 from conformance.media import keep_probe, probe_exchange
 from conformance.registry import check_of
@@ -192,29 +192,6 @@ def shape_stand_in(exchange: Exchange) -> Exchange | None:
     )
     keep_probe(kept, probe)  # the video bytes are dropped: only its shape is compared
     return kept
-
-
-class Group(enum.Enum):
-    """What a suite test sent, when it is more than one request judged alone: the test names it,
-    the engine picks the checks (``GROUP_PLANS``); no test chooses checks itself."""
-
-    ANY_ANSWER = "any answer of the endpoint"  # SPEC §2, LP-OK-3, LP-SEC-1
-    DISTINCT_ANSWERS = "answers to different requests"  # LP-ENV-2
-    BURST = "8 concurrent valid requests"  # LP-OPS-2
-    IDENTICAL_PAIR = "one valid request sent twice"  # LP-OPS-3
-    FRAMING_PAIR = "one picture as type 0, then as type 1"  # LP-VID-6
-    ABSENT_TYPE_PAIR = "one picture without type, then as type 0"  # LP-REQ-5
-    SUCCESS_LATENCY = "successes for ≤ 1 MP images"  # LP-OPS-1
-    ERROR_LATENCY = "client errors"  # LP-OPS-1
-    WRONG_METHOD = "the endpoint under another method"  # LP-ERR-11
-    RATE_LIMITED = "a request while rate-limited"  # LP-ERR-12
-    OUT_OF_CREDITS = "a request while out of credits"  # LP-ERR-12
-    SERVER_ERROR = "a request while failing"  # LP-ERR-13
-    RETIRED = "a request to a retired service"  # LP-ERR-15
-    OVERSIZED = "a 50 MB body"  # LP-SEC-3
-    HOSTILE = "a hostile request"  # LP-SEC-1, LP-SEC-2 (LP-SEC-2 on an error answer only)
-    HOSTILE_ERROR = "a hostile request refused"  # LP-SEC-1, LP-SEC-2
-    SURVIVOR = "the valid request after hostile ones"  # LP-SEC-4
 
 
 GROUP_PLANS: dict[Group, tuple[CheckFunc, ...]] = {

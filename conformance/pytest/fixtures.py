@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from conformance.client import TargetUnreachable
-from conformance.engine.plan import GROUP_PLANS, Group
+from conformance.engine.groups import Group
 from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange
 from conformance.pytest.collection import item_clauses
@@ -31,6 +31,7 @@ from conformance.verdicts import Violation
 
 if TYPE_CHECKING:
     from conformance.engine import Recorder
+    from conformance.suite._shared import Judge, Verify
 
 # Success videos kept for the HTML report, per test: one per distinct (image format, type) of the
 # request, so a test sending many kinds of valid request offers the report distinct inputs.
@@ -111,7 +112,7 @@ def recorder(
 
 
 @pytest.fixture
-def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Any:
+def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Verify:
     """``verify(request, expect=…)``: send a request, judge the exchange, fail on violations.
 
     ``expect`` is ``"success"`` or the §5 clause the request breaks. Violations at the gating
@@ -119,7 +120,7 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
     table and every report show them).
     """
 
-    def send_and_judge(api_request: ApiRequest, *, expect: str) -> Any:
+    def send_and_judge(api_request: ApiRequest, *, expect: str) -> Exchange | None:
         try:
             exchange = client.send(api_request)
         except OverBudget as exc:  # judged on the other samples; the report names the clause
@@ -237,12 +238,14 @@ def _type_of(exchange: Exchange) -> str:
 
 
 @pytest.fixture
-def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Any:
+def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Settings) -> Judge:
     """``judge(group, *exchanges)``: judge exchanges already sent as what the test says they are
     (``engine.Group``: a burst, an identical pair, …); the engine picks the checks. Fails on
     violations at the gating level."""
 
     def run_checks(group: Group, *exchanges: Any) -> None:
+        from conformance.engine import GROUP_PLANS
+
         checks = GROUP_PLANS[group]
         limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
         if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):

@@ -38,7 +38,6 @@ from conformance.pytest.state import settings_key, state_key
 from conformance.pytest.target import target_client
 from conformance.reports.model import RunTraffic
 from conformance.settings import Settings
-from conformance.strategies.covering import BURST, POOL, success_pool
 from conformance.traffic import Traffic
 
 PLACEHOLDER_BODY = b'{"error_code": 0, "request_id": "planning", "log_id": "planning", "data": {}}'
@@ -146,6 +145,8 @@ def success_rank(expected_success: Sequence[Fingerprint]) -> Rank:
     """The order in which ``--budget`` keeps success requests: the burst of 8 (which holds one
     picture under every type), the valid request after the hostile ones (LP-SEC-4), LP-REQ-6's
     limits, LP-OPS-3's repeat, then the generated ones."""
+    from conformance.strategies.covering import BURST, POOL, success_pool
+
     pool = {fingerprint(r): i for i, r in enumerate(success_pool())}
     later = {key: n for n, key in enumerate(dict.fromkeys(expected_success))}
 

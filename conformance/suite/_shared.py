@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pytest
 from hypothesis import example, settings
 
 from conformance.client import TargetUnreachable
+from conformance.engine.groups import Group
 from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Part
 from conformance.strategies.covering import covering_requests
 
 T = TypeVar("T")
+
+
+class Verify(Protocol):
+    """The ``verify`` fixture: send a request, judge it as ``expect`` says (``"success"`` or the
+    §5 clause it breaks), fail the test on a violation at the gating level."""
+
+    def __call__(self, api_request: ApiRequest, *, expect: str) -> Exchange | None: ...
+
+
+class Judge(Protocol):
+    """The ``judge`` fixture: judge exchanges already sent as what the test says they are."""
+
+    def __call__(self, group: Group, *exchanges: Exchange | Sequence[Exchange]) -> None: ...
 
 
 def success_settings() -> settings:

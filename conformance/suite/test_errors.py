@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 
 from conformance import strategies as st
-from conformance.engine import Group, failure_checks, own_checks
+from conformance.engine import Group, Recorder, failure_checks, own_checks
+from conformance.engine.schedule import PlannedClient
 from conformance.exchange import ApiRequest, Key
 from conformance.settings import Settings
-from conformance.suite._shared import error_settings, send, with_covering_set, with_header
+from conformance.suite._shared import Judge, Verify, error_settings, send, with_covering_set, with_header
 
 # Clauses a failure test also exercises beyond its own (LP-REQ-4 and -5 are refusals too).
 ALSO = {"LP-ERR-3": ("LP-REQ-4",), "LP-ERR-5": ("LP-REQ-5",)}
@@ -37,7 +38,7 @@ def _failure_test(clause: str, strategy: Any) -> Any:
     @pytest.mark.clause(clause, *ALSO.get(clause, ()), "LP-ERR-13", "LP-ERR-14")
     @error_settings()
     @given(api_request=strategy())
-    def test(api_request: ApiRequest, verify: Any) -> None:
+    def test(api_request: ApiRequest, verify: Verify) -> None:
         verify(api_request, expect=clause)
 
     must_doc = failure_checks(clause)[0].__doc__ or ""
@@ -56,14 +57,14 @@ for _clause, _strategy in FAILURES:
     [st.decompression_bomb(), st.image_of_exact_size(5 * 1024 * 1024 + 1)],
     ids=["bomb", "over-5-MiB"],
 )
-def test_authentication_comes_before_the_body(image: Any, verify: Any) -> None:
+def test_authentication_comes_before_the_body(image: Any, verify: Verify) -> None:
     """LP-ERR-1: "no 200 and no 413/415/422 for a request without a key"."""
     verify(st.request_for(image, key=Key.MISSING), expect="LP-ERR-1")
 
 
 @pytest.mark.clause("LP-ERR-11")
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-def test_wrong_method_is_refused(method: str, client: Any, judge: Any) -> None:
+def test_wrong_method_is_refused(method: str, client: PlannedClient, judge: Judge) -> None:
     """LP-ERR-11: "Wrong method (GET, PUT, DELETE) on the endpoint → 4xx (405 SHOULD …)"."""
     photo = st.request_for(st.face_photo(side=128))
     exchange = send(client, replace(photo, method=method, description=f"{method} on the endpoint"))
@@ -81,7 +82,7 @@ FAULTS: dict[str, Group] = {
 @pytest.mark.clause("LP-ERR-12", "LP-ERR-13", "LP-ERR-15")
 @pytest.mark.parametrize("state", list(FAULTS))
 def test_target_states(
-    state: str, client: Any, judge: Any, recorder: Any, livephoto_settings: Settings
+    state: str, client: PlannedClient, judge: Judge, recorder: Recorder, livephoto_settings: Settings
 ) -> None:
     """LP-ERR-12, -13, -15: rate limits, credits, server failures and retirement, where the target
     can be put in that state by a request header (``--fault-header``; preset for the reference

@@ -8,13 +8,12 @@ the clause of the factor refused alone is the one that fails.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from conformance.exchange import KEY_HEADER, ApiRequest
 from conformance.strategies.covering import POOL, success_pool
 from conformance.strategies.isolation import EXTRAS, FORM, IMAGE, KEY_CASING, factors
+from conformance.suite._shared import Verify
 
 
 def _carrying(clause: str) -> list[ApiRequest]:
@@ -28,7 +27,7 @@ def _id(request: ApiRequest) -> str:
 
 @pytest.mark.clause("LP-REQ-2", "LP-REQ-1")
 @pytest.mark.parametrize("api_request", _carrying(FORM), ids=_id)
-def test_standard_multipart_bodies_are_accepted(api_request: ApiRequest, verify: Any) -> None:
+def test_standard_multipart_bodies_are_accepted(api_request: ApiRequest, verify: Verify) -> None:
     """LP-REQ-2: any boundary, parts in any order, filename with or without extension, part
     Content-Type present or not."""
     verify(api_request, expect="success")
@@ -38,7 +37,7 @@ def test_standard_multipart_bodies_are_accepted(api_request: ApiRequest, verify:
 @pytest.mark.parametrize(
     "api_request", [r for r in success_pool() if r.key_header != KEY_HEADER], ids=lambda r: r.key_header
 )
-def test_key_header_in_any_casing_is_accepted(api_request: ApiRequest, verify: Any) -> None:
+def test_key_header_in_any_casing_is_accepted(api_request: ApiRequest, verify: Verify) -> None:
     """LP-REQ-3: "HTTP header names are case insensitive; the target MUST accept any casing"."""
     assert any(f.clause == KEY_CASING for f in factors(api_request))
     verify(api_request, expect="success")
@@ -49,7 +48,7 @@ LIMITS = [success_pool()[i] for i, slot in enumerate(POOL) if slot.why and "LP-"
 
 @pytest.mark.clause("LP-REQ-6")
 @pytest.mark.parametrize("api_request", LIMITS, ids=lambda r: r.description.rsplit("; ", 1)[-1])
-def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, verify: Any) -> None:
+def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, verify: Verify) -> None:
     """LP-REQ-6: JPEG/PNG/BMP by content, ≤ 5 MiB (exactly 5 MiB is valid), sides ≤ 4095 px; the
     limits are requests of the success pool, every encoding of each format is too."""
     assert any(f.clause == IMAGE for f in factors(api_request))
@@ -58,6 +57,6 @@ def test_valid_images_up_to_the_limits_are_accepted(api_request: ApiRequest, ver
 
 @pytest.mark.clause("LP-REQ-7")
 @pytest.mark.parametrize("api_request", _carrying(EXTRAS), ids=_id)
-def test_unknown_fields_and_headers_are_ignored(api_request: ApiRequest, verify: Any) -> None:
+def test_unknown_fields_and_headers_are_ignored(api_request: ApiRequest, verify: Verify) -> None:
     """LP-REQ-7: unknown extra form fields and unknown extra headers MUST be ignored."""
     verify(api_request, expect="success")

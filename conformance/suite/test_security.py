@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -13,7 +12,7 @@ from conformance.engine import GROUP_PLANS, Group, Recorder
 from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Key, Part
 from conformance.strategies.covering import success_pool
-from conformance.suite._shared import send
+from conformance.suite._shared import Judge, send
 
 OVERSIZED_BODY = 50 * 1024 * 1024  # LP-SEC-3: "Oversized bodies (e.g. 50 MB)"
 OVERSIZED_DESCRIPTION = f"a {OVERSIZED_BODY // (1024 * 1024)} MiB multipart body"
@@ -55,7 +54,7 @@ def _hostile_requests() -> list[ApiRequest]:
 
 
 def _judge_hostile(
-    api_request: ApiRequest, answer: Exchange | Exception, recorder: Recorder, judge: Any
+    api_request: ApiRequest, answer: Exchange | Exception, recorder: Recorder, judge: Judge
 ) -> None:
     """LP-SEC-3 for the oversized body; LP-SEC-1 and -2 for the others (no key, no internals)."""
     if api_request.description == OVERSIZED_DESCRIPTION:
@@ -71,7 +70,9 @@ def _judge_hostile(
 
 @pytest.mark.clause("LP-SEC-1", "LP-SEC-2", "LP-SEC-3", "LP-SEC-4")
 @pytest.mark.ordered(last=True)  # the test runs last, its hostile wave after every other request
-def test_hostile_requests_then_target_survives(client: PlannedClient, recorder: Recorder, judge: Any) -> None:
+def test_hostile_requests_then_target_survives(
+    client: PlannedClient, recorder: Recorder, judge: Judge
+) -> None:
     """LP-SEC-3: a 50 MB body is refused with 413 (or the connection closed); LP-SEC-2: hostile
     requests reveal no internals; LP-SEC-4: after them, the next valid request still succeeds.
 
@@ -97,7 +98,7 @@ def test_hostile_requests_then_target_survives(client: PlannedClient, recorder: 
 
 @pytest.mark.clause("LP-SEC-1")
 @pytest.mark.parametrize("key", [Key.VALID, Key.INVALID], ids=["valid-key", "unknown-key"])
-def test_key_is_not_echoed_on_errors(key: Key, client: PlannedClient, judge: Any) -> None:
+def test_key_is_not_echoed_on_errors(key: Key, client: PlannedClient, judge: Judge) -> None:
     """LP-SEC-1: the key is not echoed, not even in an authentication or validation error."""
     api_request = replace(
         st.request_for(st.face_photo(side=128), type_value="2"),

@@ -15,7 +15,7 @@ from conformance.engine import Group
 from conformance.engine.schedule import PlannedClient
 from conformance.strategies import valid_requests
 from conformance.strategies.covering import TRIPLE, success_pool
-from conformance.suite._shared import send, success_settings, with_covering_set
+from conformance.suite._shared import Judge, Verify, send, success_settings, with_covering_set
 
 SUCCESS_CLAUSES = (
     "LP-OK-1",
@@ -36,7 +36,7 @@ TYPES = {"type-1": "1", "type-0": "0", "type-absent": None}
 
 @pytest.mark.clause(*SUCCESS_CLAUSES)
 @pytest.mark.parametrize("type_value", list(TYPES.values()), ids=list(TYPES))
-def test_face_photo_gets_a_video(type_value: str | None, verify: Any) -> None:
+def test_face_photo_gets_a_video(type_value: str | None, verify: Verify) -> None:
     """LP-OK-1: "for type 0, 1 and absent" — one picture under each type."""
     verify(success_pool()[TRIPLE[type_value]], expect="success")
 
@@ -44,7 +44,7 @@ def test_face_photo_gets_a_video(type_value: str | None, verify: Any) -> None:
 @pytest.mark.clause(*SUCCESS_CLAUSES, "LP-REQ-2", "LP-REQ-3", "LP-REQ-7")
 @success_settings()
 @given(api_request=valid_requests())
-def test_generated_valid_requests_get_a_video(api_request: Any, verify: Any) -> None:
+def test_generated_valid_requests_get_a_video(api_request: Any, verify: Verify) -> None:
     """Valid requests: the success pool (every image encoding and extension, every LP-REQ-6
     boundary, type, key casing and multipart variant, each request combining several), then
     Hypothesis-generated ones."""
@@ -57,7 +57,7 @@ test_generated_valid_requests_get_a_video = with_covering_set(
 
 
 @pytest.mark.clause("LP-OPS-3")
-def test_identical_requests_give_videos_of_the_same_shape(client: PlannedClient, judge: Any) -> None:
+def test_identical_requests_give_videos_of_the_same_shape(client: PlannedClient, judge: Judge) -> None:
     """LP-OPS-3: identical requests SHOULD give videos of the same duration, frames and size."""
     api_request = success_pool()[0]
     first, second = send(client, api_request), send(client, api_request, fresh=True)
@@ -65,7 +65,7 @@ def test_identical_requests_give_videos_of_the_same_shape(client: PlannedClient,
 
 
 @pytest.mark.clause("LP-VID-6")
-def test_avatar_and_full_body_framings_differ(client: PlannedClient, judge: Any) -> None:
+def test_avatar_and_full_body_framings_differ(client: PlannedClient, judge: Judge) -> None:
     """LP-VID-6: type 0 crops on the face, type 1 keeps the whole full-body frame (one picture)."""
     avatar = send(client, success_pool()[TRIPLE["0"]])
     full_body = send(client, success_pool()[TRIPLE["1"]])
@@ -73,7 +73,7 @@ def test_avatar_and_full_body_framings_differ(client: PlannedClient, judge: Any)
 
 
 @pytest.mark.clause("LP-REQ-5")
-def test_absent_type_is_treated_as_avatar(client: PlannedClient, judge: Any) -> None:
+def test_absent_type_is_treated_as_avatar(client: PlannedClient, judge: Judge) -> None:
     """LP-REQ-5: "A request without type MUST be treated as type=0" (one picture)."""
     absent = send(client, success_pool()[TRIPLE[None]])
     avatar = send(client, success_pool()[TRIPLE["0"]])

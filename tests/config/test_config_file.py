@@ -56,10 +56,12 @@ def test_no_file_is_an_empty_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('levl = "must"', "unknown key 'levl'; allowed: api-key-env, artefacts, clause,"),
+        ('levl = "must"', "unknown key 'levl'; allowed: api-key-env, artefacts, budget, clause,"),
         ('level = "may"', "key 'level' = 'may': choose one of must, should"),
         ('edition = "2024"', "key 'edition' = '2024': choose one of any, 2025-09, 2026-01"),
         ("max-examples = 0", "key 'max-examples' = 0: must be at least 1"),
+        ("concurrency = 0", "key 'concurrency' = 0: must be at least 1"),
+        ("budget = 0", "key 'budget' = 0: must be at least 1"),
         ("request-timeout = -1", "key 'request-timeout' = -1.0: must be a positive number of seconds"),
         ('clause = ["LP-NOPE-1"]', "key 'clause' = 'LP-NOPE-1': no such clause"),
         ('family = ["errors", "videos"]', "key 'family' = 'videos': choose one of request,"),

@@ -26,6 +26,8 @@ SAMPLES: dict[str, Any] = {
     "edition": "2026-01",
     "level": "should",
     "max-examples": 3,
+    "concurrency": 4,
+    "budget": 12,
     "request-timeout": 12.5,
     "clause": ["LP-ERR-5"],
     "family": ["errors", "envelope"],

@@ -201,9 +201,9 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
                 prefetcher.stop()
             state.traffic_planned = plan.requests if plan is not None else 0
             state.traffic_live = state.sender.live
+            traffic = _traffic(transport.traffic(), time.monotonic() - started, settings, plan)
             state.traffic = replace(
-                _traffic(transport.traffic(), time.monotonic() - started, settings, plan),
-                unplanned=state.sender.live,
+                traffic, requests=traffic.requests + state.preflight_requests, unplanned=state.sender.live
             )
 
 

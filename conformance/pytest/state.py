@@ -41,6 +41,7 @@ class RunState:
     traffic_planned: int = 0  # requests the planning pass found (identical ones counted once)
     traffic_live: int = 0  # requests sent live (unplanned, or --concurrency 1)
     traffic: RunTraffic | None = None  # what the run cost the target, for the report
+    preflight_requests: int = 0  # the preflight's own client (counted in the traffic too)
 
 
 # On the config: the run's resolved settings and what it learns (set once, in pytest_configure).

@@ -111,6 +111,7 @@ def _preflight(config: pytest.Config, settings: Settings) -> None:
         except TargetUnreachable as exc:
             write_unjudged_report(config, settings, f"cannot reach the target: {exc}")
             raise pytest.UsageError(f"cannot reach the target: {exc}") from None
+        config.stash[state_key].preflight_requests = client.traffic().requests
     if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
         config.stash[state_key].retired = True
     elif exchange.status in KEY_REJECTED:

@@ -47,7 +47,8 @@ def test_a_default_run_plans_every_request_and_sends_at_most_16_successes(suite:
     # Same seed, same draws: every request the tests send was planned (none sent live but the
     # provoked fault states), so the run sent them concurrently, ahead of its tests.
     assert traffic["unplanned"] == FAULT_STATES, traffic
-    assert traffic["requests"] == traffic["planned"] + traffic["unplanned"], traffic
+    preflight = 1  # the one request that checks the key before the run
+    assert traffic["requests"] == traffic["planned"] + traffic["unplanned"] + preflight, traffic
     assert traffic["waited_s"] + traffic["work_s"] == pytest.approx(traffic["wall_s"], abs=0.01)
 
 

@@ -25,7 +25,7 @@ def _fault(text: str) -> str:
 
 
 def _mutant(text: str) -> str:
-    from conformance.mock.mutants import get
+    from conformance.mutants import get
 
     get(text)
     return text
@@ -80,6 +80,13 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--latency", type=non_negative_seconds, default=0.0, metavar="S", help="delay every answer"
     )
     parser.add_argument(
+        "--success-latency",
+        type=non_negative_seconds,
+        default=0.0,
+        metavar="S",
+        help="delay only the successes (as a replacement that generates video for seconds)",
+    )
+    parser.add_argument(
         "--mutant",
         action="append",
         type=checked(_mutant),
@@ -130,6 +137,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from conformance.mock.app import create_app
     from conformance.mock.config import ServerConfig
     from conformance.mock.runner import quiet_image_warnings, tune_allocator
+    from conformance.mutants import server_hooks
     from conformance.serving import serve_forever
     from conformance.settings import REFERENCE_API_KEY
 
@@ -147,7 +155,8 @@ def run_serve(args: argparse.Namespace) -> int:
         faults=tuple(args.fault),
         allow_fault_header=args.faults,
         latency=args.latency,
-        mutants=tuple(args.mutant),
+        success_latency=args.success_latency,
+        hooks=server_hooks(args.mutant),  # the names were checked while parsing
     )
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     uv_config = uvicorn.Config(

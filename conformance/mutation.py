@@ -15,8 +15,8 @@ from pathlib import Path
 
 from conformance.mock.config import ServerConfig
 from conformance.mock.faults import FAULT_HEADER
-from conformance.mock.mutants import Mutant, get
 from conformance.mock.runner import start_server_process
+from conformance.mutants import Mutant, get, server_hooks
 from conformance.reports import load_report
 from conformance.reports.json_report import ReportError
 from conformance.spec import Level
@@ -38,6 +38,7 @@ class MutantRun:
     seconds: float
     output: str = field(repr=False, default="")
     server_crashes: int = 0  # unexpected exceptions the server logged (a mutant that is itself broken)
+    blocked: tuple[str, ...] = ()  # clause ids reported blocked (they could not judge; never a failure)
 
     @property
     def mutant(self) -> Mutant:
@@ -58,6 +59,12 @@ class MutantRun:
     def precise(self) -> bool:
         """The failing clauses are only the mutant's own (and those it declares in ``also``)."""
         return set(self.failing) <= {self.mutant.clause, *self.mutant.also}
+
+    @property
+    def exact(self) -> bool:
+        """Killed, and the failing clauses are exactly the mutant's own (issue 17: one defect, one
+        red clause; clauses reported ``blocked`` do not fail, so they do not count against it)."""
+        return self.killed and set(self.failing) == {self.mutant.clause}
 
     @property
     def passed(self) -> bool:
@@ -93,10 +100,17 @@ class MutantRun:
 
 
 def suite_command(
-    mutant: Mutant, url: str, report: Path, *, max_examples: int = 3, seed: int | None = None
+    mutant: Mutant,
+    url: str,
+    report: Path,
+    *,
+    max_examples: int = 3,
+    seed: int | None = None,
+    full: bool = False,
 ) -> list[str]:
     """The pytest command line of a suite run against a server with the mutant (``seed``: the
-    Hypothesis seed, random when None)."""
+    Hypothesis seed, random when None; ``full``: the whole suite at the mutant's level, as a user
+    runs it, instead of the mutant's selection)."""
     command = [
         sys.executable,
         "-m",
@@ -122,7 +136,7 @@ def suite_command(
     if seed is not None:
         command += [f"--hypothesis-seed={seed}"]
     # a later --max-examples in the selection wins (argparse keeps the last value)
-    return command + mutant.suite_args()
+    return command + (mutant.full_args() if full else mutant.suite_args())
 
 
 def run_mutant(
@@ -132,11 +146,13 @@ def run_mutant(
     timeout: float = RUN_TIMEOUT,
     max_examples: int = 3,
     seed: int | None = None,
+    full: bool = False,
 ) -> MutantRun:
-    """Start the reference server with the mutant, run the suite against it, read the JSON report."""
+    """Start the reference server with the mutant, run the suite against it (its selection, or the
+    whole suite when ``full``), read the JSON report."""
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / f"{mutant.name}.json"
-    config = ServerConfig(api_keys=(MUTANT_KEY,), mutants=(mutant.name,), allow_fault_header=True)
+    config = ServerConfig(api_keys=(MUTANT_KEY,), hooks=server_hooks([mutant.name]), allow_fault_header=True)
     started = time.perf_counter()
     try:
         server = start_server_process(config)
@@ -145,7 +161,7 @@ def run_mutant(
     with server:
         try:
             done = subprocess.run(
-                suite_command(mutant, server.url, report, max_examples=max_examples, seed=seed),
+                suite_command(mutant, server.url, report, max_examples=max_examples, seed=seed, full=full),
                 cwd=workdir,
                 capture_output=True,
                 text=True,
@@ -159,11 +175,13 @@ def run_mutant(
         crashes = _crashes(Path(server._log.name))  # the server's stderr log (RunningServer keeps it)
     seconds = time.perf_counter() - started
     try:
-        failing = tuple(c.id for c in load_report(report).clauses if c.verdict in FAILED)
+        clauses = load_report(report).clauses
+        failing = tuple(c.id for c in clauses if c.verdict in FAILED)
+        blocked = tuple(c.id for c in clauses if c.verdict is Verdict.BLOCKED)
     except ReportError as exc:
-        failing, output = (), f"{output}\nno JSON report: {exc}"
+        failing, blocked, output = (), (), f"{output}\nno JSON report: {exc}"
         code = code or -2
-    return MutantRun(mutant.name, code, failing, seconds, output, crashes)
+    return MutantRun(mutant.name, code, failing, seconds, output, crashes, blocked)
 
 
 CRASH_MARKERS = ("unexpected failure", "Exception in ASGI application")  # mock/app.py, uvicorn

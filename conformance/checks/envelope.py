@@ -94,6 +94,8 @@ def error_code_matches_http_status(exchange: Exchange, ctx: CheckContext) -> Non
     _schema_failures(exchange, "LP-ENV-3")
     error_code = _envelope(exchange)["error_code"]
     expected = 0 if exchange.status == 200 else exchange.status
+    if _mixes_success_and_error(exchange):
+        raise Blocked("LP-ENV-6", f"HTTP {exchange.status} with error_code {error_code!r}")
     if error_code != expected:
         fail(f"HTTP {exchange.status} with error_code {error_code!r}", f"error_code {expected}")
 
@@ -128,6 +130,8 @@ def error_code_str_is_well_formed(exchange: Exchange, ctx: CheckContext) -> str 
     if "error_code_str" not in envelope:
         return "error_code_str absent (allowed)"
     value = envelope["error_code_str"]
+    if _mixes_success_and_error(exchange):
+        raise Blocked("LP-ENV-6", f"HTTP {exchange.status} carrying an error: neither a success nor an error")
     if exchange.status == 200:
         if value not in ("", None):
             fail(f"error_code_str {value!r} on a success", "an empty error_code_str on a success")
@@ -136,16 +140,34 @@ def error_code_str_is_well_formed(exchange: Exchange, ctx: CheckContext) -> str 
     return None
 
 
-@requirement("LP-ENV-6")
-def success_and_error_are_not_mixed(exchange: Exchange, ctx: CheckContext) -> None:
-    """Success is HTTP 200. The target MUST NOT return HTTP 200 with a non-zero ``error_code`` or
-    a non-empty ``error_detail.code``, and MUST NOT return a non-200 status with ``error_code`` 0."""
+def _mixed_fields(exchange: Exchange) -> tuple[int | None, object]:
+    """``error_code`` (None when not an integer: a mistyped one is LP-ENV-3's to judge) and
+    ``error_detail.code`` of the envelope."""
     envelope = _envelope(exchange)
     error_code = envelope.get("error_code")
     detail = envelope.get("error_detail")
     code = detail.get("code") if isinstance(detail, dict) else None
     if not isinstance(error_code, int) or isinstance(error_code, bool):
-        error_code = None  # a mistyped error_code is LP-ENV-3's to judge
+        return None, code
+    return error_code, code
+
+
+def _mixes_success_and_error(exchange: Exchange) -> bool:
+    """What LP-ENV-6 forbids: HTTP 200 with a non-zero ``error_code`` or a non-empty
+    ``error_detail.code``, or another status with ``error_code`` 0. LP-ENV-3 (``error_code`` equal
+    to the status) and LP-ENV-5 (``error_code_str`` of a success) state the same fields more
+    generally; on such an answer they are blocked by LP-ENV-6, the clause that names the defect."""
+    error_code, code = _mixed_fields(exchange)
+    if exchange.status == 200:
+        return error_code not in (0, None) or bool(code)
+    return error_code == 0
+
+
+@requirement("LP-ENV-6")
+def success_and_error_are_not_mixed(exchange: Exchange, ctx: CheckContext) -> None:
+    """Success is HTTP 200. The target MUST NOT return HTTP 200 with a non-zero ``error_code`` or
+    a non-empty ``error_detail.code``, and MUST NOT return a non-200 status with ``error_code`` 0."""
+    error_code, code = _mixed_fields(exchange)
     if exchange.status == 200:
         if error_code not in (0, None):
             fail(f"HTTP 200 with error_code {error_code!r}", "error_code 0 on HTTP 200")

@@ -226,6 +226,8 @@ def wrong_method_has_envelope(exchange: Exchange, ctx: CheckContext) -> None:
 @requirement("LP-ERR-12")
 def out_of_credits_is_429(exchange: Exchange, ctx: CheckContext) -> None:
     """Insufficient credits → 429 ``ERROR_NOT_ENOUGH_CREDITS``."""
+    if exchange.status == 429:
+        _readable_code(exchange)
     if exchange.status != 429 or exchange.code not in CREDIT_CODES:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", "HTTP 429 ERROR_NOT_ENOUGH_CREDITS")
 
@@ -234,6 +236,8 @@ def out_of_credits_is_429(exchange: Exchange, ctx: CheckContext) -> None:
 def rate_limit_is_429_or_503(exchange: Exchange, ctx: CheckContext) -> None:
     """Rate or concurrency limiting → 429 ``EXCEEDING_LIMITS`` or 503
     ``AI_SERVICE_FLOW_RESTRICTION``."""
+    if exchange.status in (429, 503):
+        _readable_code(exchange)
     if (exchange.status, exchange.code) not in {
         (429, "EXCEEDING_LIMITS"),
         (503, "AI_SERVICE_FLOW_RESTRICTION"),
@@ -257,6 +261,8 @@ def limit_carries_retry_after(exchange: Exchange, ctx: CheckContext) -> str:
 def server_failure_is_5xx_with_listed_code(exchange: Exchange, ctx: CheckContext) -> None:
     """Server-side failures use 5xx with the envelope and a listed code (``PROCESSING_FAILURE``,
     ``SERVICE_INTERNAL_ERROR``, ``UNKNOWN_ERROR``, ``AI_SERVICE_TIMEOUT``, ``ERROR_GATEWAY``, …)."""
+    if 500 <= exchange.status < 600:
+        _readable_code(exchange)
     if not 500 <= exchange.status < 600 or exchange.code not in SERVER_CODES:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", "a 5xx status with a server code")
     _pair_is_valid(exchange, ctx)
@@ -302,5 +308,7 @@ def message_is_human_readable(exchange: Exchange, ctx: CheckContext) -> None:
 @requirement("LP-ERR-15")
 def retired_answers_404_ai_not_exists(exchange: Exchange, ctx: CheckContext) -> None:
     """A retired deployment answers 404 ``ERROR_AI_NOT_EXISTS``."""
+    if exchange.status == 404:
+        _readable_code(exchange)
     if exchange.status != 404 or exchange.code != RETIRED_CODE:
         fail(f"HTTP {exchange.status} code {_code(exchange)}", f"HTTP 404 {RETIRED_CODE}")

@@ -400,6 +400,9 @@ class PlannedClient:
         self._memo: dict[Fingerprint, Sent] = {}  # answers of unplanned sends, shared like planned ones
         self._memo_lock = threading.Lock()
         self._alone: dict[int, tuple[Exchange, bool]] = {}  # by id: was it answered alone?
+        # Failures already confirmed on an answer sent alone (clause ids, or a clause and the kind
+        # of answer): more of them among concurrent answers need no solo send of their own.
+        self.confirmed: set[str] = set()
 
     def was_alone(self, exchange: Exchange) -> bool:
         """Whether nothing else of the run was in flight while ``exchange`` was answered."""

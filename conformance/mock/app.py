@@ -1,7 +1,8 @@
 """The reference server's ASGI app: one endpoint, the envelope on every answer (SPEC §1–§7).
 
 A request passes through three stages: ``handle(request) -> Outcome`` decides, ``render(outcome)``
-builds the response, and ``_respond`` logs it. A later mutant layer can wrap either stage.
+builds the response, and ``_respond`` logs it. ``ServerConfig.hooks`` (``conformance.mock.hooks``)
+may alter each stage; the reference server has none.
 """
 
 from __future__ import annotations
@@ -26,14 +27,12 @@ from conformance.mock import faults as fault_mod
 from conformance.mock.animate import animate
 from conformance.mock.config import ServerConfig
 from conformance.mock.detect import find_faces
-from conformance.mock.envelope import Outcome, envelope, error, new_request_id, success
+from conformance.mock.hooks import REFERENCE, ServerHooks
 from conformance.mock.images import DecodeBudget, ImageRejected, decode_cost, load_image
-from conformance.mock.mutants import MutantSet, mutants_of
 from conformance.mock.upload import UploadRejected, check_content_length, check_content_type, read_upload
+from conformance.protocol.envelope import Outcome, envelope, error, new_request_id, success
+from conformance.protocol.request import DEFAULT_TYPE, ENDPOINT_PATH, KEY_HEADER, METHOD, VALID_TYPES
 
-ENDPOINT = "/api/portrait/effects/live-photo"  # LP-REQ-1
-KEY_HEADER = "ailabapi-api-key"  # LP-REQ-3
-VALID_TYPES = ("0", "1")  # LP-REQ-5: exactly these strings
 GENERIC_FAILURE = "The service failed to process the request. Please try again later."  # LP-SEC-2
 
 MEDIA_WORKERS = 2  # threads for decode, detection and encoding: bounds CPU and memory under load
@@ -85,14 +84,13 @@ def _process(
     video_type: int,
     seed: int,
     edition: Edition,
-    mutants: MutantSet | None = None,
+    hooks: ServerHooks = REFERENCE,
     denied: Outcome | None = None,
 ) -> Outcome:
     """The CPU-bound stages (decode → minimum size → face → animate), run in the thread pool.
-    ``denied`` is set only by a mutant that authenticates after checking the image."""
-    mutants = mutants or MutantSet(())
+    ``denied`` is set only by hooks that authenticate after checking the image."""
     try:
-        pixels = mutants.load(image, load_image)
+        pixels = hooks.decode(image, load_image)
     except ImageRejected as exc:
         return error(exc.code, exc.message, edition)
     if denied is not None:
@@ -100,16 +98,16 @@ def _process(
     faces = find_faces(pixels)
     if not faces:
         return error("ERROR_NO_FACE_IN_FILE", "No human face was detected in the image.", edition)
-    video = mutants.animate(pixels, faces[0], video_type, seed, animate)
-    return success(mutants.encode_video(video))
+    video = hooks.video(pixels, faces[0], video_type, seed, animate)
+    return success(hooks.video_text(video))
 
 
 async def handle(request: Request, config: ServerConfig) -> Outcome:
     """Decide the outcome of one request in the order auth → faults → content type → bounded body →
-    image_target → type → image checks → face → animation. Mutants (off unless named) hook in."""
-    mutants = mutants_of(request)
+    image_target → type → image checks → face → animation. The config's hooks (none unless set) alter it."""
+    hooks = config.hooks
     denied = _authenticate(request, config)
-    if denied is not None and not mutants.auth_after_body:
+    if denied is not None and not hooks.auth_after_body:
         return denied
     try:
         faults = _faults(request, config)
@@ -124,10 +122,10 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
     try:
         boundary = check_content_type(request.headers.get("content-type", ""))
         check_content_length(request.headers.get("content-length"))
-        upload = await read_upload(request.stream(), boundary, max_image_bytes=mutants.max_image_bytes)
+        upload = await read_upload(request.stream(), boundary, max_image_bytes=hooks.max_image_bytes)
     except UploadRejected as exc:
         return error(exc.code, exc.message, config.edition)
-    intake = await mutants.intake(upload, request)
+    intake = await hooks.take(upload, request)
     if isinstance(intake, Outcome):
         return intake
     upload = intake
@@ -136,12 +134,12 @@ async def handle(request: Request, config: ServerConfig) -> Outcome:
         return error("MISSING_PARAMETERS", f"image_target {what}.", config.edition)
     if not upload.image:
         return error("PARAMETERS_CANNOT_EMPTY", "image_target is an empty file.", config.edition)
-    type_value = "0" if upload.type_value is None else upload.type_value
+    type_value = DEFAULT_TYPE if upload.type_value is None else upload.type_value
     if type_value not in VALID_TYPES:
         shown = type_value if len(type_value) <= 20 else type_value[:20] + "…"
         return error("ERROR_INVALID_PARAMETER", f"type must be 0 or 1, got {shown!r}.", config.edition)
     job = functools.partial(
-        _process, upload.image, int(type_value), config.seed, config.edition, mutants, denied
+        _process, upload.image, int(type_value), config.seed, config.edition, hooks, denied
     )
     budget: DecodeBudget | None = getattr(request.app.state, "decode_budget", None)
     if budget is None:  # an app made without create_app
@@ -156,13 +154,17 @@ def render(outcome: Outcome, request_id: str) -> Response:
     return JSONResponse(envelope(outcome, request_id), status_code=outcome.status, headers=outcome.headers)
 
 
+def _hooks_of(request: Request) -> ServerHooks:
+    """The app's hooks (none for an app made without create_app)."""
+    config = getattr(request.app.state, "config", None)
+    return config.hooks if isinstance(config, ServerConfig) else REFERENCE
+
+
 def _respond(request: Request, outcome: Outcome, started: float) -> Response:
-    mutants = mutants_of(request)
-    outcome = mutants.decide(outcome, request)
-    request_id = mutants.request_id(request, new_request_id)
-    response = (
-        mutants.respond(outcome, request_id, request, render) if mutants else render(outcome, request_id)
-    )
+    hooks = _hooks_of(request)
+    outcome = hooks.outcome(outcome, request)
+    request_id = hooks.new_request_id(request, new_request_id)
+    response = hooks.response(outcome, request_id, request, render)
     line = {
         "request_id": request_id,
         "method": request.method,
@@ -186,6 +188,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         except Exception:  # LP-SEC-2: a generic message, the details only in the server log
             error_log.exception("unexpected failure")
             outcome = error("SERVICE_INTERNAL_ERROR", GENERIC_FAILURE, config.edition)
+        if config.success_latency and outcome.status == 200:
+            # Real replacements spend seconds generating the video; their errors come back fast.
+            await asyncio.sleep(config.success_latency)
         return _respond(request, outcome, started)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -194,9 +199,9 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         if status == 405:  # LP-ERR-11, D-2: 405 ERROR_ILLEGAL_OPERATION in both editions
             outcome = error(
                 "ERROR_ILLEGAL_OPERATION",
-                f"{request.method} is not allowed here; use POST.",
+                f"{request.method} is not allowed here; use {METHOD}.",
                 config.edition,
-                {"Allow": "POST"},
+                {"Allow": METHOD},
             )
         elif status == 404:
             outcome = error("ERROR_RESOURCE_NOT_FOUND", f"No resource at {request.url.path}.", config.edition)
@@ -209,9 +214,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         return await http_error(request, exc)
 
     handlers: dict[Any, Any] = {HTTPException: http_error, Exception: crash}
-    app = Starlette(routes=[Route(ENDPOINT, live_photo, methods=["POST"])], exception_handlers=handlers)
+    app = Starlette(routes=[Route(ENDPOINT_PATH, live_photo, methods=[METHOD])], exception_handlers=handlers)
     app.router.redirect_slashes = False  # a trailing slash is a 404 envelope, not a bare redirect
     app.state.config = config
-    app.state.mutants = MutantSet(config.mutants)
     app.state.decode_budget = DecodeBudget()
     return app

@@ -86,19 +86,20 @@ class ServerThread(UvicornThread):
 def config_to_args(config: ServerConfig) -> list[str]:
     """The ``serve`` command-line options that reproduce a configuration."""
     args = ["--edition", config.edition.value, "--seed", str(config.seed), "--latency", str(config.latency)]
+    if config.success_latency:
+        args += ["--success-latency", str(config.success_latency)]
     for key in config.api_keys:
         args += ["--api-key", key]
     for fault in config.faults:
         args += ["--fault", fault]
-    for mutant in config.mutants:
-        args += ["--mutant", mutant]
+    args += config.hooks.serve_args  # e.g. --mutant NAME: the planter of the hooks knows them
     if config.allow_fault_header:
         args.append("--faults")
     return args
 
 
 class RunningServer:
-    """A reference server in a subprocess (``python -m conformance.mock``); a context manager."""
+    """A reference server in a subprocess (``python -m conformance serve``); a context manager."""
 
     def __init__(
         self,
@@ -144,14 +145,22 @@ class RunningServer:
 def start_server_process(
     config: ServerConfig | None = None, *, timeout: float = START_TIMEOUT
 ) -> RunningServer:
-    """Start ``python -m conformance.mock serve`` on a free port and wait until it prints its URL."""
+    """Start ``python -m conformance serve`` on a free port and wait until it prints its URL.
+
+    The process is the ``serve`` command, not an import of it: the hooks cross the process boundary
+    as their ``serve_args`` (ValueError for hooks that exist in this process only)."""
     config = config or ServerConfig()
+    if config.hooks.in_process_only:
+        raise ValueError(
+            "these server hooks have no serve_args to rebuild them in a process: use ServerThread"
+        )
     log = tempfile.NamedTemporaryFile("w+", prefix="livephoto-server-", suffix=".log")  # noqa: SIM115
     # The keys go through the environment, never argv: argv is readable by every user (`ps`).
     command = [
         sys.executable,
         "-m",
-        "conformance.mock",
+        "conformance",
+        "serve",
         "--host",
         HOST,
         "--port",

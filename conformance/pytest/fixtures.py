@@ -142,7 +142,7 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
             return exchange
         mark = recorder.mark()
         violations = recorder.judge(exchange, expect=expect)
-        if _gating_or_should(violations) and not client.was_alone(exchange):
+        if _unconfirmed(violations, client) and not client.was_alone(exchange):
             # Answered among other requests of the run: judge an answer sent alone instead, so a
             # consequence of concurrency is not charged to this clause (LP-OPS-2 judges it).
             recorder.rollback(mark)
@@ -151,6 +151,7 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
             except TargetUnreachable as exc:
                 pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
             violations = recorder.judge(exchange, expect=expect)
+            _confirm(violations, client)
         if expect == "success" and not violations:
             _keep_sample(recorder, exchange, livephoto_settings)
         raise_violations(violations, livephoto_settings)
@@ -254,7 +255,7 @@ def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Setting
         mark = recorder.mark()
         violations = recorder.run_all(checks, *exchanges)
         concurrent = [e for e in _exchanges_in(exchanges) if not client.was_alone(e)]
-        if _gating_or_should(violations) and concurrent and not _judges_concurrency(checks):
+        if _unconfirmed(violations, client) and concurrent and not _judges_concurrency(checks):
             # As in ``verify``: the same requests, each answered alone, are what the checks judge.
             recorder.rollback(mark)
             try:
@@ -262,6 +263,7 @@ def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Setting
             except TargetUnreachable as exc:
                 pytest.fail(f"the target did not answer: {exc}", pytrace=False)
             violations = recorder.run_all(checks, *exchanges)
+            _confirm(violations, client)
         raise_violations(violations, livephoto_settings)
 
     return run_checks
@@ -295,17 +297,30 @@ def _latency_sample(sent: list[Exchange], client: PlannedClient) -> list[Exchang
 
     judged: list[Exchange] = []
     for exchange in sent:
-        bound = SUCCESS_BUDGET if exchange.status == 200 else ERROR_BUDGET
-        if exchange.elapsed > bound and not client.was_alone(exchange):
+        bound, kind = (SUCCESS_BUDGET, "success") if exchange.status == 200 else (ERROR_BUDGET, "error")
+        confirmed = f"LP-OPS-1 {kind}" in client.confirmed  # slow alone already: no more solo sends
+        if exchange.elapsed > bound and not client.was_alone(exchange) and not confirmed:
             with contextlib.suppress(TargetUnreachable):
                 exchange = client.send_alone(exchange.request)
+            if exchange.elapsed > bound:
+                client.confirmed.add(f"LP-OPS-1 {kind}")
         judged.append(exchange)
     return judged
 
 
-def _gating_or_should(violations: list[Violation]) -> bool:
-    """Whether a violation is one that can fail a run (MAY findings are information)."""
-    return any(v.level is not None and not Level(v.level).informational for v in violations)
+def _failing(violations: list[Violation]) -> set[str]:
+    """The clauses of the violations that can fail a run (MAY findings are information)."""
+    return {v.clause for v in violations if v.level is not None and not Level(v.level).informational}
+
+
+def _unconfirmed(violations: list[Violation], client: PlannedClient) -> bool:
+    """Whether a violation among concurrent answers still needs its solo send: its clause has not
+    failed on an answer sent alone yet (then the failure is established; no send per exchange)."""
+    return bool(_failing(violations) - client.confirmed)
+
+
+def _confirm(violations: list[Violation], client: PlannedClient) -> None:
+    client.confirmed |= _failing(violations)
 
 
 def _judges_concurrency(checks: Any) -> bool:

@@ -152,3 +152,53 @@ def test_rate_limits_are_waited_out_and_never_counted_as_failures(
     traffic = _report(suite)["traffic"]
     assert traffic["rate_limits_retried"] >= _RateLimitingProxy.limited, traffic
     assert traffic["rate_limits_returned"] == 0 and traffic["backoff_s"] >= 1.0, traffic
+
+
+class _NoRequestId:
+    """ASGI middleware: every JSON answer loses its ``request_id`` (LP-ENV-1 on every exchange)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started: dict[str, Any] = {}
+
+        async def strip(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+                return
+            body = message.get("body", b"")
+            try:
+                data = json.loads(body)
+                data.pop("request_id", None)
+                body = json.dumps(data).encode()
+            except ValueError:
+                pass
+            headers = [(k, v) for k, v in started.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**started, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, strip)
+
+
+@pytest.mark.slow
+def test_a_failure_on_every_answer_is_confirmed_alone_once_not_per_exchange(suite: pytest.Pytester) -> None:
+    """A target breaking a clause on every answer: the failure is confirmed on one answer sent
+    alone, and the run does not send every failing request again (requests stay ~ the plan's)."""
+    from conformance.mock.app import create_app
+
+    with ServerThread(app=_NoRequestId(create_app(ServerConfig(api_keys=(KEY,))))) as server:
+        result = suite.runpytest_subprocess(
+            "--pyargs", "conformance.suite", "--target", server.url, "--api-key", KEY,
+            "--report-json", "r.json", timeout=RUN_TIMEOUT,
+        )  # fmt: skip
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    report = _report(suite)
+    failing = {c["id"] for c in report["clauses"] if c["verdict"] == "fail"}
+    assert "LP-ENV-1" in failing or "LP-ENV-2" in failing, failing
+    traffic = report["traffic"]
+    assert traffic["unplanned"] <= 12, traffic  # a few solo sends, not one per failing exchange

@@ -3,25 +3,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
 
 import av
 import cv2
 import numpy as np
-from numpy.typing import NDArray
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.video.stream import VideoStream
 from PIL import Image
 
 from conformance.faces import Face
 from conformance.mock import animate as anim
+from conformance.mock.hooks import Animator, Pixels
+from conformance.mutants.model import VideoHook
 
-Pixels = NDArray[np.uint8]
-Animator = Callable[[Pixels, Face, int, int], bytes]
+Frames = list[Pixels]
+Transform = Callable[[Frames, int], Frames]  # the reference frames and the video type → new frames
 
 
 def encode(
-    frames: list[Pixels],
+    frames: Frames,
     *,
     fps: int = anim.FPS,
     codec: str = "libx264",
@@ -33,10 +38,11 @@ def encode(
     height, width = frames[0].shape[:2]
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format=fmt) as container:
-        stream: Any = container.add_stream(codec, rate=fps)
+        stream = container.add_stream(codec, rate=fps)
+        assert isinstance(stream, VideoStream), f"{codec} is not a video codec"
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         stream.codec_context.options = {"threads": "1"}
-        sound: Any = container.add_stream("aac", rate=44100) if audio else None
+        sound = container.add_stream("aac", rate=44100) if audio else None
         for pixels in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                 container.mux(packet)
@@ -47,7 +53,7 @@ def encode(
     return buffer.getvalue()
 
 
-def _mux_tone(container: Any, stream: Any, seconds: float) -> None:
+def _mux_tone(container: OutputContainer, stream: AudioStream, seconds: float) -> None:
     rate, size = 44100, 1024
     samples = np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate).astype(np.float32) * 0.2
     for start in range(0, len(samples) - size, size):
@@ -60,12 +66,20 @@ def _mux_tone(container: Any, stream: Any, seconds: float) -> None:
         container.mux(packet)
 
 
-def frames_hook(transform: Callable[[list[Pixels], int], list[Pixels]], **encoding: Any) -> Any:
-    """A video hook: the reference frames, transformed, then encoded with ``encoding`` options."""
+def frames_hook(
+    transform: Transform,
+    *,
+    fps: int = anim.FPS,
+    codec: str = "libx264",
+    fmt: str = "mp4",
+    pix_fmt: str = "yuv420p",
+    audio: bool = False,
+) -> VideoHook:
+    """A video hook: the reference frames, transformed, then encoded with these options."""
 
     def video(pixels: Pixels, face: Face, video_type: int, seed: int, default: Animator) -> bytes:
         frames = transform(anim.render_frames(pixels, face, video_type, seed), video_type)
-        return encode(frames, **encoding)
+        return encode(frames, fps=fps, codec=codec, fmt=fmt, pix_fmt=pix_fmt, audio=audio)
 
     return video
 
@@ -91,43 +105,58 @@ def face_hidden(pixels: Pixels, face: Face, video_type: int, seed: int, default:
     return encode(anim.render_frames(covered, face, video_type, seed))
 
 
-def squashed(frames: list[Pixels], video_type: int) -> list[Pixels]:
+def squashed(frames: Frames, video_type: int) -> Frames:
     """Every frame resized to a square (LP-VID-6 asks type 1 to keep the input's ratio)."""
     side = max(2, (min(frames[0].shape[:2]) // 2) * 2)
     return [np.asarray(cv2.resize(f, (side, side), interpolation=cv2.INTER_AREA), np.uint8) for f in frames]
 
 
-def odd_sized(frames: list[Pixels], video_type: int) -> list[Pixels]:
+def odd_sized(frames: Frames, video_type: int) -> Frames:
     """Frames one pixel narrower and shorter: odd sides (LP-VID-5)."""
     height, width = frames[0].shape[:2]
     return [np.ascontiguousarray(f[: height - 1, : width - 1]) for f in frames]
 
 
-def looped(times: float) -> Callable[[list[Pixels], int], list[Pixels]]:
+def looped(times: float) -> Transform:
     """Frames repeated (or cut) to ``times`` the reference length."""
 
-    def transform(frames: list[Pixels], video_type: int) -> list[Pixels]:
+    def transform(frames: Frames, video_type: int) -> Frames:
         count = max(1, round(len(frames) * times))
         return [frames[i % len(frames)] for i in range(count)]
 
     return transform
 
 
-def still(frames: list[Pixels], video_type: int) -> list[Pixels]:
+def still(frames: Frames, video_type: int) -> Frames:
     """The first frame repeated: a still video (LP-VID-4)."""
     return [frames[0]] * len(frames)
 
 
-def first_only(frames: list[Pixels], video_type: int) -> list[Pixels]:
+def first_only(frames: Frames, video_type: int) -> Frames:
     """One frame (LP-VID-1 asks for at least 2)."""
     return frames[:1]
 
 
-def varying_length(shared: dict[str, Any]) -> Callable[[list[Pixels], int], list[Pixels]]:
-    """Each request gets a different length (LP-OPS-3 asks for the same shape)."""
+def unchanged(frames: Frames, video_type: int) -> Frames:
+    """The reference frames (for a hook that changes only the encoding)."""
+    return frames
 
-    def transform(frames: list[Pixels], video_type: int) -> list[Pixels]:
-        shared["calls"] = shared.get("calls", 0) + 1
-        return looped(1.0 + 0.5 * (shared["calls"] % 2))(frames, video_type)
+
+@dataclass
+class Calls:
+    """Calls per input (one counter per mutant: the catalogue's ``ops-shape-varies``)."""
+
+    count: dict[bytes, int] = field(default_factory=dict)
+
+
+def varying_length(calls: Calls) -> Transform:
+    """A request gets another length than the last request with the same input (LP-OPS-3 asks for
+    the same shape). Counted per input, so other requests in between (a whole run, concurrent
+    ones) cannot make two identical requests land on the same length."""
+
+    def transform(frames: Frames, video_type: int) -> Frames:
+        key = hashlib.sha256(frames[0].tobytes()).digest() + bytes([video_type])
+        calls.count[key] = calls.count.get(key, 0) + 1
+        return looped(1.0 + 0.5 * (calls.count[key] % 2))(frames, video_type)
 
     return transform

@@ -2,19 +2,30 @@
 
 Families group the faults for the score table: envelope, errors (wrong codes and statuses),
 limits (5 MiB / 4096 px), formats, request, auth, base64, success, video, security, operations,
-editions; ``benign`` variants must pass.
+editions; ``benign`` variants must pass. ``get`` finds one by name, ``all_mutants`` lists them.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any
+import difflib
+from collections.abc import Callable
+from typing import TypedDict, Unpack
 
 from conformance.contract import Edition
-from conformance.mock import mutant_hooks as h
-from conformance.mock import mutant_video as v
-from conformance.mock.mutants import Mutant
-from conformance.mock.upload import MAX_IMAGE_BYTES
+from conformance.mock.hooks import EncodeHook, LoadHook
+from conformance.mutants import hooks as h
+from conformance.mutants import video as v
+from conformance.mutants.model import (
+    BodyHook,
+    DecideHook,
+    IntakeHook,
+    Mutant,
+    RequestIdHook,
+    ResponseHook,
+    VideoHook,
+)
+from conformance.protocol.request import MAX_IMAGE_BYTES
 from conformance.spec import Level
 
 MUST, SHOULD = Level.MUST, Level.SHOULD
@@ -40,18 +51,43 @@ def _security(tests: str) -> tuple[str, ...]:
 
 
 MP4_HEADER = "AAAAIGZ0eXBpc29tAAACAGlzb21pc28y"  # a few bytes of an MP4 header, as base64
-_SHAPES: dict[str, Any] = {}  # request counter of the ``ops-shape-varies`` mutant
+_SHAPES = v.Calls()  # request counter of the ``ops-shape-varies`` mutant
 
 
-def _b64(transform: Any) -> Any:
+class _Hooks(TypedDict, total=False):
+    """Every ``Mutant`` field after the five the catalogue gives by position, but ``benign``."""
+
+    selection: tuple[str, ...]
+    also: tuple[str, ...]
+    exact: bool
+    crashes: bool
+    decide: tuple[DecideHook, ...]
+    body: tuple[BodyHook, ...]
+    response: tuple[ResponseHook, ...]
+    intake: tuple[IntakeHook, ...]
+    load: LoadHook | None
+    video: VideoHook | None
+    encode: EncodeHook | None
+    request_id: RequestIdHook | None
+    auth_after_body: bool
+    max_image_bytes: int
+
+
+class _Options(_Hooks, total=False):
+    benign: bool
+
+
+def _b64(transform: Callable[[str], str]) -> EncodeHook:
     return lambda video: transform(base64.b64encode(video).decode("ascii"))
 
 
-def _m(name: str, clause: str, level: Level, family: str, description: str, **hooks: Any) -> Mutant:
+def _m(
+    name: str, clause: str, level: Level, family: str, description: str, **hooks: Unpack[_Options]
+) -> Mutant:
     return Mutant(name, clause, level, family, description, **hooks)
 
 
-def _benign(name: str, clause: str, description: str, **hooks: Any) -> Mutant:
+def _benign(name: str, clause: str, description: str, **hooks: Unpack[_Hooks]) -> Mutant:
     return Mutant(name, clause, Level.MUST, "benign", description, benign=True, **hooks)
 
 
@@ -74,17 +110,22 @@ CATALOGUE: tuple[Mutant, ...] = (
         body=(h.drop("error_detail"),), selection=ENVELOPE),
     _m("env-error-msg-missing", "LP-ENV-5", SHOULD, "envelope", "no error_msg field",
         body=(h.drop("error_msg"),), selection=ENVELOPE),
-    _m("env-200-with-error", "LP-ENV-6", MUST, "envelope", "client errors answered 200 with the error code",
-        body=(h.error_as_200,), selection=ENVELOPE, also=("LP-ENV-5",)),
+    _m("env-200-with-error", "LP-ENV-6", MUST, "envelope",
+        "error_code is the HTTP status on every answer: a success carries error code 200",
+        body=(h.error_code_is_status,), selection=ENVELOPE),
     _m("env-error-with-code-0", "LP-ENV-6", MUST, "envelope", "errors carry error_code 0",
-        body=(h.set_field(("error_code",), lambda o, out, c: 0, errors_only=True),), selection=ENVELOPE,
-        also=("LP-ENV-3",)),
+        body=(h.set_field(("error_code",), lambda o, out, c: 0, errors_only=True),), selection=ENVELOPE),
+    _m("env-log-id-missing", "LP-ENV-2", MUST, "envelope", "no log_id field",
+        body=(h.drop("log_id"),), selection=ENVELOPE),
+    _m("env-body-not-one-object", "LP-ENV-1", MUST, "envelope",
+        "a JSON log line after the envelope: the body is two JSON values, not one object",
+        response=(h.trailing_log_line,), selection=ENVELOPE),
     # ---------------------------------------------------------------- success (SPEC §3)
     _m("ok-type-1-refused", "LP-OK-1", MUST, "success", "type 1 (full body) refused as invalid",
         intake=(h.refuse_if(lambda u, c: u.type_value == "1", "ERROR_INVALID_PARAMETER", "No type 1."),),
         selection=SUCCESS),
     _m("ok-data-missing", "LP-OK-3", MUST, "success", "success without data: the video at the top level",
-        body=(h.video_at_top_level,), selection=SUCCESS, also=("LP-OK-1",)),
+        body=(h.video_at_top_level,), selection=SUCCESS),
     _m("ok-error-carries-video", "LP-OK-3", MUST, "success", "errors carry a non-empty data.video",
         body=(h.error_with_video,),
         selection=("--clause", "LP-OK-3", "--clause", "LP-ENV-1", "-k", "every_kind_of_answer")),
@@ -100,7 +141,7 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("vid-one-frame", "LP-VID-1", MUST, "video", "an MP4 with a single frame",
         video=v.frames_hook(v.first_only), selection=VIDEO),
     _m("vid-webm", "LP-VID-2", SHOULD, "video", "VP8 in WebM instead of H.264 in MP4",
-        video=v.frames_hook(lambda f, t: f, codec="libvpx", fmt="webm"), selection=VIDEO),
+        video=v.frames_hook(v.unchanged, codec="libvpx", fmt="webm"), selection=VIDEO),
     _m("vid-too-short", "LP-VID-3", SHOULD, "video", "a 0.5 s video", video=v.frames_hook(v.looped(0.25)),
         selection=VIDEO),
     _m("vid-still", "LP-VID-4", SHOULD, "video", "every frame the same: a still image",
@@ -238,7 +279,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         body=(h.with_stack_trace,), selection=_security("hostile")),
     _m("sec-oversized-400", "LP-SEC-3", MUST, "security", "a 50 MB body refused with 400, not 413",
         decide=(h.answer(h.code_is("ERROR_REQUEST_BODY_TOO_LARGE"), "ERROR_PARAMETERS"),),
-        selection=_security("oversized")),
+        selection=_security("hostile")),
     _m("sec-dies-after-hostile", "LP-SEC-4", MUST, "security", "after a hostile request every answer is 500",
         decide=(h.dies_after_hostile,), selection=_security("hostile"), exact=False),
     # ---------------------------------------------------------------- benign variants: must pass
@@ -255,7 +296,7 @@ CATALOGUE: tuple[Mutant, ...] = (
     _benign("benign-24-fps-4-s", "LP-VID-3", "a 4 s video at 24 fps",
         video=v.frames_hook(v.looped(4.0), fps=24), selection=VIDEO),
     _benign("benign-audio-track", "LP-VID-7", "an AAC audio track beside the video",
-        video=v.frames_hook(lambda f, t: f, audio=True), selection=VIDEO),
+        video=v.frames_hook(v.unchanged, audio=True), selection=VIDEO),
     _benign("benign-chunked", "LP-ENV-1", "responses sent with Transfer-Encoding: chunked",
         response=(h.chunked,), selection=("--family", "envelope", "--family", "success")),
     _benign("benign-rate-limit-503", "LP-ERR-12", "rate limiting answered 503 AI_SERVICE_FLOW_RESTRICTION",
@@ -263,3 +304,19 @@ CATALOGUE: tuple[Mutant, ...] = (
         selection=("--clause", "LP-ERR-12")),
 )
 # fmt: on
+
+
+def all_mutants() -> tuple[Mutant, ...]:
+    """Every mutant and benign variant, in catalogue order."""
+    return CATALOGUE
+
+
+def get(name: str) -> Mutant:
+    """The mutant called ``name``; a ValueError lists the known names."""
+    for mutant in CATALOGUE:
+        if mutant.name == name:
+            return mutant
+    names = [m.name for m in CATALOGUE]
+    close = difflib.get_close_matches(name, names, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else f"e.g. {names[0]}"
+    raise ValueError(f"unknown mutant {name!r} ({hint} docs/mutants.md lists all {len(names)})")

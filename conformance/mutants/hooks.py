@@ -1,9 +1,10 @@
 """The faults the mutant catalogue plants in the reference server (issue 8): small hook factories.
 
-Each factory returns one hook of a kind that ``conformance.mock.mutants.MutantSet`` applies:
+Each factory returns one hook of a kind that ``conformance.mutants.plant.MutantSet`` applies:
 ``decide`` (alter the outcome), ``body`` (alter the JSON object), ``response`` (alter the HTTP
 response), ``intake`` (alter or refuse the parsed upload), ``load`` (decode the image) and
-``video`` (make the video bytes). Nothing here runs unless a mutant is named.
+``request_id``; the ``video`` hooks are in ``conformance.mutants.video``. Nothing here runs unless
+a mutant is named.
 """
 
 from __future__ import annotations
@@ -11,39 +12,32 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import numpy as np
-from numpy.typing import NDArray
 from PIL import Image
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from conformance.contract import Edition
-from conformance.mock.envelope import Outcome, error, status_of
-from conformance.mock.images import MAX_SIDE, MIN_SIDE, ImageRejected, header_size, sniff
+from conformance.mock.hooks import Loader, LoadHook, Pixels
+from conformance.mock.images import ImageRejected, header_size, sniff
 from conformance.mock.upload import Upload
+from conformance.mutants.model import (
+    BodyHook,
+    Case,
+    Ctx,
+    DecideHook,
+    IntakeHook,
+    IntakeResult,
+    JsonObject,
+    ResponseHook,
+)
+from conformance.protocol.envelope import Outcome, error, status_of
+from conformance.protocol.request import MAX_SIDE, MIN_SIDE
 
-Pixels = NDArray[np.uint8]
-Loader = Callable[[bytes], Pixels]
-
-
-@dataclass
-class Ctx:
-    """What a hook may look at: the request, its parsed upload, the server's edition and state
-    shared by all requests of one server (for faults that appear only under concurrency)."""
-
-    request: Request
-    edition: Edition
-    shared: dict[str, Any]
-    upload: Upload | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
-
-
-Case = Callable[[Outcome, Ctx], bool]
-
+Predicate = Callable[[Upload, Ctx], bool]  # which uploads an intake hook refuses
 
 # ---------------------------------------------------------------- which failure an outcome answers
 
@@ -86,7 +80,7 @@ def client_error(outcome: Outcome, ctx: Ctx) -> bool:
 # ---------------------------------------------------------------- decide hooks
 
 
-def answer(case: Case, code: str, status: int | None = None, message: str | None = None) -> Any:
+def answer(case: Case, code: str, status: int | None = None, message: str | None = None) -> DecideHook:
     """A decide hook: outcomes matching ``case`` get ``code`` with ``status`` (default: the code's
     status in the server's edition)."""
 
@@ -103,7 +97,7 @@ def answer(case: Case, code: str, status: int | None = None, message: str | None
     return decide
 
 
-def in_edition(edition: Edition) -> Any:
+def in_edition(edition: Edition) -> DecideHook:
     """A decide hook: every error answered with its status in another edition (SPEC §0)."""
 
     def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
@@ -114,7 +108,7 @@ def in_edition(edition: Edition) -> Any:
     return decide
 
 
-def without_header(name: str) -> Any:
+def without_header(name: str) -> DecideHook:
     """A decide hook: drop one response header (e.g. Retry-After)."""
 
     def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
@@ -129,10 +123,10 @@ HOSTILE_CODES = ("MISSING_PARAMETERS", "FILE_RESOLUTION_EXCEEDS_LIMITS", "FILE_D
 
 def dies_after_hostile(outcome: Outcome, ctx: Ctx) -> Outcome:
     """After a malformed body, a bomb or a corrupt file, every later request fails with 500."""
-    if ctx.shared.get("dead"):
+    if ctx.shared.dead:
         return error("SERVICE_INTERNAL_ERROR", "The worker is gone.", ctx.edition)
     if outcome.code in HOSTILE_CODES:
-        ctx.shared["dead"] = True
+        ctx.shared.dead = True
     return outcome
 
 
@@ -143,28 +137,6 @@ def success_is_removed_endpoint(outcome: Outcome, ctx: Ctx) -> Outcome:
     return error("ERROR_RESOURCE_NOT_FOUND", f"No resource at {ctx.request.url.path}.", ctx.edition)
 
 
-def fails_under_load(limit: int) -> Any:
-    """A decide hook: a 500 when more than ``limit`` requests are in flight (counted in intake)."""
-
-    def decide(outcome: Outcome, ctx: Ctx) -> Outcome:
-        if ctx.notes.get("in_flight", 0) > limit and outcome.status == 200:
-            return error("SERVICE_INTERNAL_ERROR", "Worker pool exhausted.", ctx.edition)
-        return outcome
-
-    return decide
-
-
-async def count_in_flight(upload: Upload, ctx: Ctx) -> Upload:
-    """Intake hook for ``fails_under_load``: note how many requests are being parsed at once."""
-    ctx.shared["in_flight"] = ctx.shared.get("in_flight", 0) + 1
-    try:
-        await asyncio.sleep(0.3)
-        ctx.notes["in_flight"] = ctx.shared["in_flight"]
-    finally:
-        ctx.shared["in_flight"] -= 1
-    return upload
-
-
 class _Delayed(Response):
     """A response sent only after a pause (the wrapped response is sent unchanged)."""
 
@@ -172,12 +144,12 @@ class _Delayed(Response):
         self.inner, self.seconds = inner, seconds
         self.status_code, self.raw_headers, self.body = inner.status_code, inner.raw_headers, b""
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await asyncio.sleep(self.seconds)
         await self.inner(scope, receive, send)
 
 
-def slow_client_errors(seconds: float) -> Any:
+def slow_client_errors(seconds: float) -> ResponseHook:
     """A response hook that answers client errors after ``seconds`` (LP-OPS-1: within 5 s)."""
 
     def hook(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
@@ -189,10 +161,10 @@ def slow_client_errors(seconds: float) -> Any:
 # ---------------------------------------------------------------- body hooks (the JSON object)
 
 
-def drop(*path: str) -> Any:
+def drop(*path: str) -> BodyHook:
     """A body hook removing a field (``drop("error_detail", "message")`` for a nested one)."""
 
-    def body(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    def body(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
         target = obj
         for key in path[:-1]:
             target = target.get(key, {})
@@ -204,11 +176,11 @@ def drop(*path: str) -> Any:
 
 
 def set_field(
-    path: tuple[str, ...], value: Callable[[dict[str, Any], Outcome, Ctx], Any], errors_only: bool = False
-) -> Any:
+    path: tuple[str, ...], value: Callable[[JsonObject, Outcome, Ctx], object], errors_only: bool = False
+) -> BodyHook:
     """A body hook setting a field to ``value(obj, outcome, ctx)``."""
 
-    def body(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+    def body(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
         if errors_only and outcome.status == 200:
             return obj
         target = obj
@@ -220,13 +192,10 @@ def set_field(
     return body
 
 
-def error_as_200(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
-    """A 4xx answered as a 200 whose error_detail still names the error (LP-ENV-6)."""
-    if client_error(outcome, ctx):
-        obj["error_code"] = 0
-        obj["error_detail"]["status_code"] = 200
-        obj["data"] = {}
-        ctx.notes["status"] = 200
+def error_code_is_status(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
+    """``error_code`` set to the HTTP status on every answer, successes too: a 200 carrying error
+    code 200 (LP-ENV-6)."""
+    obj["error_code"] = outcome.status
     return obj
 
 
@@ -238,14 +207,14 @@ STACK_TRACE = (
 )
 
 
-def with_stack_trace(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+def with_stack_trace(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
     """Errors carry the server's traceback (LP-SEC-2)."""
     if outcome.status != 200:
         obj["error_detail"]["message"] = f"{outcome.message}\n{STACK_TRACE}"
     return obj
 
 
-def echoes_key(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+def echoes_key(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
     """Errors repeat the request's key (LP-SEC-1)."""
     key = ctx.request.headers.get("ailabapi-api-key")
     if outcome.status != 200 and key:
@@ -253,21 +222,21 @@ def echoes_key(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any
     return obj
 
 
-def error_with_video(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+def error_with_video(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
     """Errors carry a non-empty data.video (LP-OK-3)."""
     if outcome.status != 200:
         obj["data"] = {"video": "AAAAIGZ0eXBpc29tAAACAGlzb21pc28y"}
     return obj
 
 
-def video_at_top_level(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+def video_at_top_level(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
     """A success without the data object: the video at the top level (LP-OK-3)."""
     if outcome.status == 200:
         obj["video"] = obj.pop("data", {}).get("video", "")
     return obj
 
 
-def extra_fields(obj: dict[str, Any], outcome: Outcome, ctx: Ctx) -> dict[str, Any]:
+def extra_fields(obj: JsonObject, outcome: Outcome, ctx: Ctx) -> JsonObject:
     """Benign: more top-level and error_detail fields (LP-ENV-7)."""
     obj["server_version"] = "9.9.9"
     obj["elapsed_ms"] = 12
@@ -284,7 +253,15 @@ def strip_content_type(response: Response, outcome: Outcome, ctx: Ctx) -> Respon
     return response
 
 
-def content_type(value: str, errors_only: bool = False) -> Any:
+def trailing_log_line(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
+    """A JSON log line written after the answer: the body is two JSON values, not one object
+    (LP-ENV-1), while the Content-Type still says application/json."""
+    line = json.dumps({"event": "answered", "status": outcome.status}).encode()
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(bytes(response.body) + b"\n" + line, status_code=response.status_code, headers=headers)
+
+
+def content_type(value: str, errors_only: bool = False) -> ResponseHook:
     """A response hook replacing the Content-Type."""
 
     def hook(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
@@ -307,7 +284,7 @@ def chunked(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
     """Benign: the same JSON sent with Transfer-Encoding: chunked."""
     body = bytes(response.body)
 
-    async def pieces() -> Any:
+    async def pieces() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 4096):
             yield body[start : start + 4096]
 
@@ -318,10 +295,10 @@ def chunked(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
 # ---------------------------------------------------------------- intake hooks (the parsed upload)
 
 
-def refuse_if(predicate: Callable[[Upload, Ctx], bool], code: str, message: str) -> Any:
+def refuse_if(predicate: Predicate, code: str, message: str) -> IntakeHook:
     """An intake hook refusing uploads that match ``predicate`` with a documented code."""
 
-    def intake(upload: Upload, ctx: Ctx) -> Upload | Outcome:
+    def intake(upload: Upload, ctx: Ctx) -> IntakeResult:
         if predicate(upload, ctx):
             return error(code, message, ctx.edition)
         return upload
@@ -329,7 +306,7 @@ def refuse_if(predicate: Callable[[Upload, Ctx], bool], code: str, message: str)
     return intake
 
 
-def boundary_shorter_than(length: int) -> Callable[[Upload, Ctx], bool]:
+def boundary_shorter_than(length: int) -> Predicate:
     """Predicate: the multipart boundary is shorter than ``length`` characters (LP-REQ-2)."""
 
     def short(upload: Upload, ctx: Ctx) -> bool:
@@ -338,12 +315,6 @@ def boundary_shorter_than(length: int) -> Callable[[Upload, Ctx], bool]:
         return len(boundary) < length
 
     return short
-
-
-def type_before_image(upload: Upload, ctx: Ctx) -> bool:
-    """Predicate: the type part came before image_target (LP-REQ-2)."""
-    names = upload.fields
-    return "type" in names and "image_target" in names and names.index("type") < names.index("image_target")
 
 
 def unknown_fields(upload: Upload, ctx: Ctx) -> bool:
@@ -365,15 +336,15 @@ def is_bmp(upload: Upload, ctx: Ctx) -> bool:
     return sniff(upload.image or b"") == "bmp"
 
 
-def at_least(size: int) -> Callable[[Upload, Ctx], bool]:
+def at_least(size: int) -> Predicate:
     """Predicate: the image has ``size`` bytes or more (off by one at the limit: ≥ instead of >)."""
     return lambda upload, ctx: upload.image is not None and len(upload.image) >= size
 
 
-def retype(mapping: dict[str | None, str]) -> Any:
+def retype(mapping: dict[str | None, str]) -> IntakeHook:
     """An intake hook rewriting the type field (``None`` is an absent type)."""
 
-    def intake(upload: Upload, ctx: Ctx) -> Upload:
+    def intake(upload: Upload, ctx: Ctx) -> IntakeResult:
         if upload.type_value in mapping:
             upload.type_value = mapping[upload.type_value]
         return upload
@@ -381,7 +352,7 @@ def retype(mapping: dict[str | None, str]) -> Any:
     return intake
 
 
-def lenient_type(upload: Upload, ctx: Ctx) -> Upload:
+def lenient_type(upload: Upload, ctx: Ctx) -> IntakeResult:
     """``type`` parsed with int(): " 1", "+0", "01" are taken as 0 or 1 (LP-REQ-5 says invalid)."""
     value = upload.type_value
     if value is not None and value not in ("0", "1"):
@@ -394,7 +365,7 @@ def lenient_type(upload: Upload, ctx: Ctx) -> Upload:
     return upload
 
 
-def float_type(upload: Upload, ctx: Ctx) -> Upload:
+def float_type(upload: Upload, ctx: Ctx) -> IntakeResult:
     """``type`` parsed with float(): "1.0", "1e0", "0.0", " 1" are taken as 0 or 1 (LP-REQ-5 says
     invalid)."""
     value = upload.type_value
@@ -408,38 +379,38 @@ def float_type(upload: Upload, ctx: Ctx) -> Upload:
     return upload
 
 
-def no_image_is_fine(upload: Upload, ctx: Ctx) -> Upload | Outcome:
+def no_image_is_fine(upload: Upload, ctx: Ctx) -> IntakeResult:
     """A missing image_target answered with a (placeholder) success (LP-REQ-4)."""
     if upload.image is None:
         return Outcome(status=200, data={"video": "AAAAIGZ0eXBpc29tAAACAGlzb21pc28y"})
     return upload
 
 
-async def shares_latest_image(upload: Upload, ctx: Ctx) -> Upload:
+async def shares_latest_image(upload: Upload, ctx: Ctx) -> IntakeResult:
     """A global "current image": concurrent requests get another request's video (LP-OPS-2)."""
-    ctx.shared["latest"] = (upload.image, upload.type_value)
+    ctx.shared.latest = (upload.image, upload.type_value)
     await asyncio.sleep(0.3)
-    upload.image, upload.type_value = ctx.shared["latest"]
+    upload.image, upload.type_value = ctx.shared.latest
     return upload
 
 
-async def racy_request_id(upload: Upload, ctx: Ctx) -> Upload:
+async def racy_request_id(upload: Upload, ctx: Ctx) -> IntakeResult:
     """Reads the request counter on arrival; the id is committed when the answer is rendered."""
-    ctx.notes["counter"] = ctx.shared.get("counter", 0)
+    ctx.notes.counter = ctx.shared.counter
     return upload
 
 
 def racy_id(ctx: Ctx, default: Callable[[], str]) -> str:
     """Request-id hook for ``racy_request_id``: read-modify-write without a lock (LP-OPS-2)."""
-    value = ctx.notes.get("counter", ctx.shared.get("counter", 0))
-    ctx.shared["counter"] = value + 1
+    value = ctx.notes.counter if ctx.notes.counter is not None else ctx.shared.counter
+    ctx.shared.counter = value + 1
     return f"req-{value:08d}"
 
 
 def sequential_id(ctx: Ctx, default: Callable[[], str]) -> str:
     """Benign: a different request id format (a locked counter with a prefix)."""
-    ctx.shared["seq"] = ctx.shared.get("seq", 0) + 1
-    return f"LP-{ctx.shared['seq']:010d}"
+    ctx.shared.sequence += 1
+    return f"LP-{ctx.shared.sequence:010d}"
 
 
 # ---------------------------------------------------------------- load hooks (image decoding)
@@ -464,7 +435,7 @@ def repairs_jpeg_end(data: bytes, loader: Loader) -> Pixels:
     return loader(data)
 
 
-def accepts_side(limit: int) -> Any:
+def accepts_side(limit: int) -> LoadHook:
     """A load hook decoding images with a side in 4096..``limit`` (off by one: LP-ERR-9 refuses them);
     an image too small on its other side is left to the reference (as the off-by-one server would)."""
 
@@ -479,7 +450,7 @@ def accepts_side(limit: int) -> Any:
     return load
 
 
-def refuses_side(limit: int) -> Any:
+def refuses_side(limit: int) -> LoadHook:
     """A load hook refusing sides ≥ ``limit`` (off by one: LP-REQ-6 accepts 4095)."""
 
     def load(data: bytes, loader: Loader) -> Pixels:
@@ -499,8 +470,3 @@ def bomb_crashes(data: bytes, loader: Loader) -> Pixels:
         if width * height > 64_000_000:
             raise MemoryError(f"cannot allocate {width}×{height}×3 bytes")
     return loader(data)
-
-
-def as_json_text(obj: dict[str, Any]) -> bytes:
-    """The JSON bytes the reference server would send (for response hooks that rebuild a body)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()

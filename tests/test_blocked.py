@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance.engine import Recorder
 from conformance.redact import Redactor
 from conformance.reports.model import aggregate
-from conformance.engine import Recorder
 from conformance.verdicts import Verdict
-from tests.factories import API_KEY, exchange, settings, success_body
+from tests.factories import API_KEY, error_body, exchange, mutate, settings, success_body
 
 
 def _recorder(tmp_path: Path, selected: frozenset[str] | None = None) -> Recorder:
@@ -70,3 +70,73 @@ def test_a_root_outside_the_selection_still_blocks_and_the_run_is_incomplete(tmp
     (clause,) = report.clauses
     assert clause.verdict is Verdict.BLOCKED and clause.blocked_by == ["LP-ENV-1"]
     assert report.outcome == "INCOMPLETE"
+
+
+def _failing(recorder: Recorder) -> set[str]:
+    return {c for c, v in _verdicts(recorder).items() if v is Verdict.FAIL}
+
+
+# The factories' video is a few base64 bytes, not a decodable video: judge all but the LP-VID clauses.
+NO_VIDEO = frozenset({*(f"LP-ENV-{n}" for n in range(1, 8)), "LP-OK-1", "LP-OK-2", "LP-OK-3", "LP-REQ-5"})
+
+
+def test_a_success_whose_envelope_fields_are_wrong_fails_their_clause_not_lp_ok_1(tmp_path: Path) -> None:
+    """D-10: LP-OK-1 judges the status and the video; a 200 whose error_code, error_detail or data
+    is wrong breaks the clause that states the field, and LP-OK-1 (and what builds on it) is
+    blocked by that clause."""
+    cases = {
+        "LP-ENV-6": mutate(success_body(), "error_code", 200),
+        "LP-ENV-3": mutate(success_body(), "error_code", "0"),
+        "LP-ENV-4": mutate(success_body(), "error_detail.status_code", 201),
+        "LP-OK-3": {**mutate(success_body(), "data", ...), "video": success_body()["data"]["video"]},
+    }
+    for root, body in cases.items():
+        recorder = _recorder(tmp_path, NO_VIDEO)
+        recorder.judge(exchange(200, body), expect="success")
+        assert _failing(recorder) == {root}, root
+        assert _verdicts(recorder)["LP-OK-1"] is Verdict.BLOCKED, root
+
+
+def test_lp_ok_1_still_fails_on_its_own_part(tmp_path: Path) -> None:
+    """Blocking never hides LP-OK-1's own defects: a refusal, or a 200 without a video."""
+    recorder = _recorder(tmp_path, NO_VIDEO)
+    recorder.judge(exchange(422, error_body(422, "ERROR_NO_FACE_IN_FILE")), expect="success")
+    assert "LP-OK-1" in _failing(recorder)
+    recorder = _recorder(tmp_path, NO_VIDEO)
+    recorder.judge(exchange(200, mutate(success_body(), "data.video", "")), expect="success")
+    assert _failing(recorder) == {"LP-OK-1"}
+
+
+def test_a_check_needing_a_blocked_clause_is_blocked_by_its_root(tmp_path: Path) -> None:
+    """A 200 whose body is not one JSON object: LP-OK-1 is blocked by LP-ENV-1, so LP-REQ-5's
+    absent-type comparison (which needs LP-OK-1) is blocked by LP-ENV-1 too, not failed."""
+    from conformance.checks.request import absent_type_is_avatar
+
+    bad = exchange(200, b'{"a": 1}\n{"b": 2}')
+    recorder = _recorder(tmp_path, NO_VIDEO)
+    recorder.judge(bad, expect="success")
+    recorder.run(absent_type_is_avatar, bad, bad)
+    assert _failing(recorder) == {"LP-ENV-1"}
+    assert _verdicts(recorder)["LP-REQ-5"] is Verdict.BLOCKED
+    assert {r.blocked_by for r in recorder.results if r.clause == "LP-REQ-5"} == {"LP-ENV-1"}
+
+
+def test_a_refusal_with_the_right_status_but_no_readable_code_is_blocked(tmp_path: Path) -> None:
+    """LP-ERR-12/-13/-15 compare the code only when it can be read: a 429 as an HTML page is
+    LP-ENV-1's defect; a 429 with another code is still LP-ERR-12's."""
+    from conformance.checks.errors import out_of_credits_is_429, retired_answers_404_ai_not_exists
+
+    page = exchange(429, b"<html>429</html>", headers=[("content-type", "text/html")])
+    recorder = _recorder(tmp_path)
+    recorder.judge(page, expect=None)
+    recorder.run(out_of_credits_is_429, page)
+    assert _failing(recorder) == {"LP-ENV-1"}
+    assert _verdicts(recorder)["LP-ERR-12"] is Verdict.BLOCKED
+    recorder = _recorder(tmp_path)
+    recorder.run(out_of_credits_is_429, exchange(429, error_body(429, "EXCEEDING_LIMITS")))
+    recorder.run(
+        retired_answers_404_ai_not_exists,
+        exchange(404, mutate(error_body(404, "ERROR_AI_NOT_EXISTS"), "error_detail", ...)),
+    )
+    assert _verdicts(recorder)["LP-ERR-12"] is Verdict.FAIL
+    assert _verdicts(recorder)["LP-ERR-15"] is Verdict.BLOCKED

@@ -3,6 +3,7 @@ check that every seed kills the same mutants and passes the same benign variants
 
     .venv/bin/python tools/mutant_seeds.py                     # 5 seeds + the CI configuration
     .venv/bin/python tools/mutant_seeds.py --only req-type-lenient   # re-run one, keep the others
+    .venv/bin/python tools/mutant_seeds.py --ci     # only the CI configuration, against the record
 
 Runs: the whole catalogue once per seed in ``SEEDS`` at the mutation default ``--max-examples``,
 and once at ``--max-examples 1`` with the two ``CI_SEEDS`` taking turns along the catalogue (what
@@ -21,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conformance.mock.mutants import Mutant, all_mutants, get
+from conformance.mutants import Mutant, all_mutants, get
 from conformance.mutation import MutantRun, run_mutant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,9 +72,10 @@ def configurations() -> list[Config]:
     return [*columns, (f"CI: seeds {'/'.join(map(str, CI_SEEDS))}, max 1", None, 1)]
 
 
-def run_all(mutants: list[Mutant], jobs: int) -> Cells:
-    """Every mutant under every configuration, ``jobs`` suite runs at a time."""
-    tasks = [(m, title, seed, examples) for title, seed, examples in configurations() for m in mutants]
+def run_all(mutants: list[Mutant], jobs: int, columns: list[Config] | None = None) -> Cells:
+    """Every mutant under every configuration (or only ``columns``), ``jobs`` suite runs at a time."""
+    chosen = configurations() if columns is None else columns
+    tasks = [(m, title, seed, examples) for title, seed, examples in chosen for m in mutants]
     cells: Cells = {m.name: {} for m in mutants}
     with tempfile.TemporaryDirectory(prefix="livephoto-seeds-") as workdir, ThreadPoolExecutor(jobs) as pool:
 
@@ -156,6 +158,18 @@ def recorded_outcomes(page: Path = PAGE) -> dict[str, str]:
     return {name: row[ci_title] for name, row in recorded_cells(page)[0].items() if ci_title in row}
 
 
+def compare_with_record(cells: Cells, page: Path = PAGE) -> list[str]:
+    """The mutants whose CI-configuration outcome differs from the one recorded on the page (a move
+    of the catalogue must leave every one alike: issue 16), each as one line."""
+    ci_title = configurations()[-1][0]
+    recorded = recorded_outcomes(page)
+    return [
+        f"{name}: now {row[ci_title]!r}, recorded {recorded.get(name, 'nothing')!r}"
+        for name, row in cells.items()
+        if ci_title in row and row[ci_title] != recorded.get(name)
+    ]
+
+
 def write_page(block: str, page: Path = PAGE) -> None:
     """Replace the block between the markers (or append it when the page has none)."""
     text = page.read_text(encoding="utf-8") if page.exists() else ""
@@ -175,12 +189,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="print the table, leave docs/mutants.md alone"
     )
+    parser.add_argument(
+        "--ci",
+        action="store_true",
+        help="run only the CI configuration and compare each outcome with the recorded one (no write)",
+    )
     args = parser.parse_args(argv)
     try:
         mutants = [get(name) for name in args.only] if args.only else list(all_mutants())
     except ValueError as exc:
         parser.error(str(exc))
     started = time.perf_counter()
+    if args.ci:
+        differ = compare_with_record(run_all(mutants, max(1, args.jobs), configurations()[-1:]))
+        print("\n".join(differ) or f"all {len(mutants)} outcomes as recorded in {PAGE.relative_to(ROOT)}")
+        return 1 if differ else 0
     fresh = run_all(mutants, max(1, args.jobs))
     minutes = (time.perf_counter() - started) / 60
     if args.only:  # keep the other recorded rows, in catalogue order

@@ -103,7 +103,27 @@ CASES = [
     (
         "422 with error_code 0",
         exchange(422, mutate(error_body(422, "ERROR_NO_FACE_IN_FILE"), "error_code", 0)),
-        {"success_and_error_are_not_mixed": "LP-ENV-6", "error_code_matches_http_status": "LP-ENV-3"},
+        {"success_and_error_are_not_mixed": "LP-ENV-6"},  # D-10: LP-ENV-3 is blocked by it
+    ),
+    (
+        "200 with error_code 200",
+        exchange(body=mutate(success_body(), "error_code", 200)),
+        {"success_and_error_are_not_mixed": "LP-ENV-6"},  # D-10: LP-ENV-3 is blocked by it
+    ),
+    (
+        "200 with an error code and its error_code_str",
+        exchange(
+            body=success_body(
+                error_code_str="ERROR_PARAMETERS",
+                error_detail={
+                    "status_code": 200,
+                    "code": "ERROR_PARAMETERS",
+                    "code_message": "",
+                    "message": "",
+                },
+            )
+        ),
+        {"success_and_error_are_not_mixed": "LP-ENV-6"},  # D-10: LP-ENV-5 is blocked by it
     ),
 ]
 

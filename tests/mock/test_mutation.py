@@ -55,6 +55,22 @@ def test_suite_command_targets_the_server_with_the_mutants_selection() -> None:
     assert command.count("--fault-header") == 4
 
 
+def test_a_full_run_is_the_whole_suite_at_the_mutants_level_and_edition() -> None:
+    """issue 17: exact kills are measured on the run a user makes — no --family, no -k."""
+    url, report = "http://127.0.0.1:9", Path("r.json")
+    vid = suite_command(MutantRun("vid-still", 0, (), 0).mutant, url, report, full=True)
+    assert "--family" not in vid and "-k" not in vid and vid[-2:] == ["--level", "should"]
+    edition = suite_command(MutantRun("ed-corrupt-2025-09-status", 0, (), 0).mutant, url, report, full=True)
+    assert edition[-2:] == ["--edition", "2026-01"] and "--family" not in edition
+
+
+def test_an_exact_kill_is_the_mutants_clause_alone() -> None:
+    assert _run("vid-still", 1, "LP-VID-4").exact
+    assert not _run("vid-still", 1, "LP-VID-4", "LP-OPS-1").exact
+    assert not _run("err-corrupt-500", 1, "LP-ERR-7", "LP-ERR-13").exact  # precise, not exact
+    assert not _run("vid-still", 0).exact
+
+
 def test_score_table_counts_per_family_and_benign_false_failures(score: ModuleType) -> None:
     runs = [
         _run("vid-still", 1, "LP-VID-4"),
@@ -97,3 +113,22 @@ def test_a_kill_by_a_crashing_hook_does_not_count() -> None:
     assert "3 unexpected server exception(s)" in crashed.explain()
     bomb = MutantRun("lim-bomb-500", 1, ("LP-ERR-9", "LP-ERR-13"), 1.0, server_crashes=2)
     assert bomb.ok  # its fault *is* the crash
+
+
+def test_exact_kill_table_counts_per_family_and_keeps_its_own_markers(
+    score: ModuleType, tmp_path: Path
+) -> None:
+    runs = [
+        _run("vid-still", 1, "LP-VID-4"),
+        _run("vid-webm", 1, "LP-VID-2", "LP-OPS-1"),  # killed, not exactly
+        _run("benign-charset", 0),
+    ]
+    block = score.exact_table(runs, 60.0)
+    assert block.startswith(score.EXACT_START) and block.endswith(score.EXACT_END)
+    assert "| video | 2/2 (100 %) | 1/2 (50 %) |" in block
+    assert "| `vid-webm` | LP-VID-2 | killed | LP-OPS-1 | – | 1 |" in block
+    assert not score.exact_goal_met(runs) and score.exact_goal_met(runs[:1] + runs[2:])
+    page = tmp_path / "mutants.md"
+    page.write_text(f"{score.START}\nscore\n{score.END}\n{score.EXACT_START}\nold\n{score.EXACT_END}\n")
+    score.write_page(block, page)
+    assert f"{score.START}\nscore\n{score.END}" in page.read_text() and "old" not in page.read_text()

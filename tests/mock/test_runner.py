@@ -15,6 +15,7 @@ from conformance.contract import Edition
 from conformance.mock import app as app_module
 from conformance.mock.config import ServerConfig
 from conformance.mock.runner import ServerThread, config_to_args, start_server_process
+from conformance.mutants import server_hooks
 from tests.mock import samples
 from tests.mock.samples import ENDPOINT, KEY
 from tests.mock.test_errors import assert_error
@@ -61,7 +62,7 @@ def test_config_round_trips_to_cli_args() -> None:
         faults=("credits",),
         allow_fault_header=True,
         latency=0.5,
-        mutants=("env-no-content-type",),
+        hooks=server_hooks(["env-no-content-type"]),
     )
     args = cli.build_parser().parse_args(["serve", *config_to_args(config)])
     assert (args.api_key, args.edition, args.seed, args.fault, args.faults, args.latency, args.mutant) == (
@@ -76,13 +77,29 @@ def test_config_round_trips_to_cli_args() -> None:
 
 
 def test_server_process() -> None:
-    """start_server_process runs ``python -m conformance.mock`` and finds its URL."""
+    """start_server_process runs ``python -m conformance serve`` and finds its URL."""
     config = ServerConfig(api_keys=(KEY,), allow_fault_header=True)
     with start_server_process(config) as running:
         assert running.process.poll() is None
         response = httpx.post(running.url + ENDPOINT, headers={**AUTH, "x-livephoto-fault": "credits"})
         assert_error(response, 429, "ERROR_NOT_ENOUGH_CREDITS")
     assert running.process.poll() is not None
+
+
+def test_server_process_plants_mutants_through_serve_options() -> None:
+    """The catalogue's hooks cross the process boundary as ``--mutant NAME`` (the server imports
+    nothing from the catalogue); hooks made in this process only are refused, not silently lost."""
+    from conformance.mock.hooks import ServerHooks
+
+    hooks = server_hooks(["env-no-content-type"])
+    assert hooks.serve_args == ("--mutant", "env-no-content-type")
+    with start_server_process(ServerConfig(api_keys=(KEY,), hooks=hooks)) as running:
+        response = httpx.post(running.url + ENDPOINT, headers=AUTH)
+        assert response.status_code == 400 and "content-type" not in response.headers
+    local = ServerHooks(encode=lambda video: "x")
+    assert local.in_process_only and not ServerHooks().active
+    with pytest.raises(ValueError, match="no serve_args"):
+        start_server_process(ServerConfig(hooks=local))
 
 
 @pytest.mark.slow

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from conformance.mock.config import ServerConfig
-from conformance.mock.mutants import Mutant, all_mutants
 from conformance.mock.runner import ServerThread
+from conformance.mutants import Mutant, all_mutants, server_hooks
 from conformance.mutation import run_mutant
 from conformance.strategies import face_photo
 from tests.mock.samples import ENDPOINT, KEY
@@ -31,7 +31,7 @@ def servers() -> Iterator[dict[str, str]]:
     """The reference server and the two mutants whose kill used to need a lucky draw."""
     names = ("", "req-type-float", "fmt-truncated-jpeg-accepted")
     running = {
-        name: ServerThread(ServerConfig(api_keys=(KEY,), mutants=(name,) if name else ())).start()
+        name: ServerThread(ServerConfig(api_keys=(KEY,), hooks=server_hooks([name] if name else []))).start()
         for name in names
     }
     yield {name: str(server.url) for name, server in running.items()}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conformance.mock.config import ServerConfig
 from conformance.mock.runner import ServerThread
+from conformance.mutants import server_hooks
 
 KEY = "sk-run-SECRET-key-4242"
 CLI = str(Path(sys.executable).with_name("livephoto-conformance"))
@@ -61,7 +62,7 @@ def pytest_run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subp
 @contextmanager
 def reference(mutants: Sequence[str] = (), *, port: int = 0) -> Iterator[str]:
     """The reference server (with ``mutants`` switched on) on a real socket; yields its URL."""
-    config = ServerConfig(api_keys=(KEY,), mutants=tuple(mutants), allow_fault_header=True)
+    config = ServerConfig(api_keys=(KEY,), hooks=server_hooks(mutants), allow_fault_header=True)
     with ServerThread(config, port=port) as server:
         yield server.url
 

@@ -193,7 +193,7 @@ def test_a_recorded_run_replays_offline_with_the_same_verdict(tmp_path: Path) ->
         recorded = run_suite(proxy, tmp_path, *REPLAY_SELECTION, seed, "--report-json", "recorded.json")
     assert recorded.returncode == 0, recorded.stdout[-3000:]
     entries = load_cassettes(cassettes)
-    assert sum(e["response"]["status"] == 200 for e in entries) >= 10  # successes were recorded
+    assert sum(e.response.status == 200 for e in entries) >= 10  # successes were recorded
     with cli_server("replay", str(cassettes), "--listen", "127.0.0.1:0") as replay:  # offline
         replayed = run_suite(replay, tmp_path, *REPLAY_SELECTION, seed, "--report-json", "replayed.json")
     assert replayed.returncode == recorded.returncode, replayed.stdout[-3000:]

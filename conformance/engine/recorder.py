@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from conformance.check_context import CheckContext
-from conformance.engine.plan import LATENCY, CheckFunc, plan
+from conformance.engine.plans import LATENCY, CheckFunc, plan
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.registry import CHECKS, RUNNABLE, check_of

@@ -12,7 +12,8 @@ Orderings the clauses need are units of the plan, never reordered inside:
 
 - a **chain** is sent one request after the other (LP-OPS-3's identical pair);
 - a **burst** is sent all at once and alone, whatever the concurrency (LP-OPS-2's exactly 8);
-- a **wave** sends its hostile requests at once and, when all are answered, one valid request:
+- a **wave** sends its first hostile request, then the others at once and, when all are
+  answered, one valid request (a target that dies of one cannot spoil the first one's status):
   "after any hostile request, the next valid request MUST still succeed" (LP-SEC-4);
 - units marked **last** (chains, waves) run after every other unit has been answered, one at a
   time: a target that dies of a hostile request takes nothing else down with it.
@@ -141,7 +142,8 @@ class RunPlan:
         self._bursts.setdefault(key, deque()).append(slots)
 
     def wave(self, test: str, hostile: Sequence[ApiRequest], then: ApiRequest) -> None:
-        """Hostile requests of ``test`` at once, then ``then`` when all are answered; run last."""
+        """Hostile requests of ``test`` (the first alone, then the others at once), then ``then``
+        when all are answered; run last."""
         requests = [*hostile, then]
         slots: list[Future[Sent]] = [Future() for _ in requests]
         self.units.append(Unit(UnitKind.WAVE, requests, slots, last=True))
@@ -355,7 +357,9 @@ class Prefetcher:
             self._send_into(request, slot)
 
     def _wave(self, unit: Unit) -> None:
-        self._at_once(unit.requests[:-1], unit.slots[:-1])
+        # The first hostile request alone (its status is judged: LP-SEC-3's 413), the others at once.
+        self._send_into(unit.requests[0], unit.slots[0])
+        self._at_once(unit.requests[1:-1], unit.slots[1:-1])
         if not self._stop.is_set():
             self._send_into(unit.requests[-1], unit.slots[-1])
 
@@ -465,14 +469,20 @@ class PlannedClient:
     def wave(
         self, hostile: Sequence[ApiRequest], then: ApiRequest
     ) -> tuple[list[Exchange | Exception], Exchange]:
-        """Hostile requests at once, then ``then`` once all are answered (LP-SEC-4). A hostile
+        """Hostile requests (the first alone, the others at once), then ``then`` once all are
+        answered (LP-SEC-4). A hostile
         request may legitimately get no answer (a closed connection): its place holds the error.
         The follow-up raises what its send raised (the target did not answer)."""
         slots = self.plan.take_wave(self.current, hostile, then) if self.plan is not None else None
         if slots is None:
+            first: Future[Sent] = Future()
+            try:
+                first.set_result(self._live(hostile[0]))
+            except Exception as exc:
+                first.set_exception(exc)
             with ThreadPoolExecutor(max_workers=max(1, len(hostile))) as pool:
-                futures = [pool.submit(self._live, r) for r in hostile]
-                answers = [_outcome(f) for f in futures]
+                futures = [pool.submit(self._live, r) for r in hostile[1:]]
+                answers = [_outcome(first), *(_outcome(f) for f in futures)]
             last = self._live(then)
         else:
             answers = [_outcome(slot) for slot in slots[:-1]]

@@ -120,13 +120,15 @@ def test_a_wave_runs_last_and_its_valid_request_after_every_hostile_answer(
     """LP-SEC-4: the hostile requests after everything else, the valid one after all of them."""
     recording, client = target
     plan = RunPlan()
-    plan.wave(TEST, [probe(f"hostile{i}") for i in range(3)], probe("valid"))
+    plan.wave(TEST, [probe("first"), *(probe(f"hostile{i}") for i in range(3))], probe("valid"))
     for i in range(8):
         plan.single(TEST, probe(f"single{i}"))
     plan.chain(TEST, [probe("chain0"), probe("chain1")])
     run(plan, client, concurrency=8)
     hostile_start, hostile_end = recording.window("hostile")
-    assert hostile_start >= max(recording.window("single")[1], recording.window("chain")[1])
+    first_start, first_end = recording.window("first")
+    assert first_start >= max(recording.window("single")[1], recording.window("chain")[1])
+    assert hostile_start >= first_end  # the first hostile request alone, its status unspoilt
     assert recording.window("valid")[0] >= hostile_end
     hostile = [(a, b) for name, a, b in recording.log if name.startswith("hostile")]
     assert max(a for a, _ in hostile) < min(b for _, b in hostile), "the hostile requests went one by one"

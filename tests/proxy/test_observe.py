@@ -25,7 +25,7 @@ def _envelope(status: int, code: str, **extra: Any) -> bytes:
     body = {
         "request_id": "r-1",
         "log_id": "l-1",
-        "error_code": 1 if status == 200 else status,  # LP-ENV-3/-6 broken on a 200
+        "error_code": 1 if status == 200 else status,  # LP-ENV-6 broken on a 200 (LP-ENV-3 blocked)
         "error_msg": "",
         "error_detail": {"status_code": status, "code": code, "code_message": "", "message": "x"},
         **extra,
@@ -55,7 +55,7 @@ def _clause(report: dict[str, Any], clause: str) -> dict[str, Any]:
     return next(c for c in report["clauses"] if c["id"] == clause)
 
 
-@pytest.mark.parametrize(("body", "clause"), [(NONZERO_200, "LP-ENV-3"), (NOT_BASE64, "LP-OK-2")])
+@pytest.mark.parametrize(("body", "clause"), [(NONZERO_200, "LP-ENV-6"), (NOT_BASE64, "LP-OK-2")])
 def test_observe_passes_violations_on_and_reports_them(
     body: bytes, clause: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -76,7 +76,7 @@ def test_observe_passes_violations_on_and_reports_them(
     assert f"{clause} MUST" in lines[0]["violations"]
 
 
-@pytest.mark.parametrize(("body", "clause"), [(NONZERO_200, "LP-ENV-3"), (NOT_BASE64, "LP-OK-2")])
+@pytest.mark.parametrize(("body", "clause"), [(NONZERO_200, "LP-ENV-6"), (NOT_BASE64, "LP-OK-2")])
 def test_enforce_replaces_a_must_violation_by_502(body: bytes, clause: str) -> None:
     with AppThread(fixed_app(body)) as upstream, proxied(upstream.url, mode=Mode.ENFORCE) as proxy:
         through = _send(proxy.url)

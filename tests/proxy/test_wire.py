@@ -75,8 +75,8 @@ def test_gzip_answers_are_judged_decoded_and_forwarded_as_sent() -> None:
     assert raw.headers["content-encoding"] == "gzip"
     assert raw.content == gzip.decompress(body)  # httpx decoded what the proxy passed on untouched
     assert report["metrics"]["verdicts"] == {"fail": 1}
-    env3 = next(c for c in report["clauses"] if c["id"] == "LP-ENV-3")
-    assert env3["verdict"] == "fail"
+    env6 = next(c for c in report["clauses"] if c["id"] == "LP-ENV-6")  # LP-ENV-3 blocked by it (D-10)
+    assert env6["verdict"] == "fail"
 
 
 def test_totals_stay_bounded_and_the_report_is_valid() -> None:
@@ -92,10 +92,10 @@ def test_totals_stay_bounded_and_the_report_is_valid() -> None:
             )
         report = http.get(proxy.url + "/_livephoto/report").json()
     validate_report_data(report)
-    env3 = next(c for c in report["clauses"] if c["id"] == "LP-ENV-3")
-    assert len([c for c in env3["checks"] if c["verdict"] == "fail"]) == KEPT_PER_OUTCOME
+    env6 = next(c for c in report["clauses"] if c["id"] == "LP-ENV-6")  # LP-ENV-3 blocked by it (D-10)
+    assert len([c for c in env6["checks"] if c["verdict"] == "fail"]) == KEPT_PER_OUTCOME
     counted = {tuple(row[:4]): row[4] for row in report["metrics"]["outcomes"]}
-    assert counted[("error_code_matches_http_status", "LP-ENV-3", "MUST", "fail")] == count
+    assert counted[("success_and_error_are_not_mixed", "LP-ENV-6", "MUST", "fail")] == count
     assert report["metrics"]["exchanges"] == count
 
 

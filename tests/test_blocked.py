@@ -42,10 +42,21 @@ def test_a_refusal_without_json_fails_lp_env_1_alone(tmp_path: Path) -> None:
 
 
 def test_a_refusal_with_the_wrong_status_still_fails_its_clause(tmp_path: Path) -> None:
-    """Blocking never hides a defect of the clause itself: accepting an invalid type is LP-ERR-5's."""
+    """Blocking never hides a defect of the clause itself: refusing an invalid type with a wrong
+    status is LP-ERR-5's failure."""
     recorder = _recorder(tmp_path)
-    recorder.judge(exchange(200, success_body()), expect="LP-ERR-5")
+    recorder.judge(exchange(415, error_body(415, "ERROR_FILE_FORMAT_NOT_SUPPORTED")), expect="LP-ERR-5")
     assert _verdicts(recorder)["LP-ERR-5"] is Verdict.FAIL
+
+
+def test_accepting_a_request_the_request_rules_refuse_is_their_clause_s(tmp_path: Path) -> None:
+    """D-12: a 200 to an invalid type is LP-REQ-5's failure ("exactly 0 and 1 are valid"), a 200
+    without image_target LP-REQ-4's; the §5 clause has no refusal to judge and is blocked by it."""
+    for expect, owner in (("LP-ERR-5", "LP-REQ-5"), ("LP-ERR-3", "LP-REQ-4")):
+        recorder = _recorder(tmp_path)
+        recorder.judge(exchange(200, success_body()), expect=expect)
+        verdicts = _verdicts(recorder)
+        assert verdicts[owner] is Verdict.FAIL and verdicts[expect] is Verdict.BLOCKED, verdicts
 
 
 def test_a_video_that_is_not_strict_base64_fails_lp_ok_2_alone(tmp_path: Path) -> None:

@@ -111,8 +111,21 @@ def _readable_code(exchange: Exchange) -> None:
         raise Blocked("LP-ENV-4", f"HTTP {exchange.status} without error_detail.code")
 
 
+# §5 failures whose acceptance another clause states as a rule of the request (SPEC §1): a 200 to a
+# request without ``image_target`` is LP-REQ-4's failure, a 200 to an invalid ``type`` LP-REQ-5's;
+# the §5 clause has no refusal to judge then (D-12).
+ACCEPTANCE_OWNER = {"LP-ERR-3": "LP-REQ-4", "LP-ERR-5": "LP-REQ-5"}
+
+
+def _refused_at_all(exchange: Exchange, clause: str) -> None:
+    owner = ACCEPTANCE_OWNER.get(clause)
+    if owner is not None and exchange.status == 200:
+        raise Blocked(owner, f"HTTP 200: the request was accepted, {owner} says it must be refused")
+
+
 def is_rejected_as_listed(exchange: Exchange, ctx: CheckContext, clause: str) -> None:
     """The MUST part of a §5 failure: an error envelope with a status the clause allows."""
+    _refused_at_all(exchange, clause)
     expectation = EXPECTATIONS[clause]
     allowed = expectation.allowed_statuses(ctx.edition)
     if exchange.status in expectation.forbidden or exchange.status not in allowed:
@@ -127,6 +140,7 @@ def is_rejected_as_listed(exchange: Exchange, ctx: CheckContext, clause: str) ->
 
 def uses_listed_code(exchange: Exchange, ctx: CheckContext, clause: str) -> None:
     """The SHOULD part of a §5 failure: one of the listed codes."""
+    _refused_at_all(exchange, clause)
     codes = EXPECTATIONS[clause].codes
     if codes and 400 <= exchange.status < 500:
         _readable_code(exchange)

@@ -82,7 +82,7 @@ def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], ctx: Check
                 "HTTP 200 or a rate-limit answer (429 EXCEEDING_LIMITS, 503 AI_SERVICE_FLOW_RESTRICTION)",
                 exchange=exchange,
             )
-        _video_fits_own_image(exchange)
+        _video_fits_own_image(exchange, exchanges)
         request_id = (exchange.envelope or {}).get("request_id")
         if isinstance(request_id, str) and request_id:
             if request_id in seen:
@@ -96,8 +96,12 @@ def concurrent_requests_are_consistent(exchanges: Sequence[Exchange], ctx: Check
     return f"{ok}/{len(exchanges)} answered 200; {latency_figures(exchanges)}"
 
 
-def _video_fits_own_image(exchange: Exchange) -> None:
-    """Fail when a type 1 success carries a video framed for another image (LP-OPS-2)."""
+def _video_fits_own_image(exchange: Exchange, burst: Sequence[Exchange]) -> None:
+    """Fail when a type 1 success carries a video framed for another image of the burst (LP-OPS-2).
+
+    A video whose aspect fits no image of the burst is not another request's: LP-VID-6 (the aspect
+    of a full-body video) judges it, so one defect stays one failing clause.
+    """
     image = exchange.request.image
     if exchange.status != 200 or exchange.request.type_value != FULL_BODY_TYPE:
         return
@@ -107,10 +111,17 @@ def _video_fits_own_image(exchange: Exchange) -> None:
     if probe is None or not probe.ok or not probe.width or not probe.height:
         return  # no judgeable video: LP-OK-1 / LP-VID-1 say so
     wanted, got, drift = aspect_drift(image, probe)
-    if drift > OWN_ASPECT_TOLERANCE:
+    if drift <= OWN_ASPECT_TOLERANCE:
+        return
+    others = [o.request.image for o in burst if o is not exchange and o.request.image is not None]
+    fits = [
+        o for o in others if o is not None and o.height and aspect_drift(o, probe)[2] <= OWN_ASPECT_TOLERANCE
+    ]
+    if fits:
         fail(
             f"a {probe.width}×{probe.height} video (ratio {got:.3f}) for this request's "
-            f"{image.width}×{image.height} image (ratio {wanted:.3f}): another request's video?",
+            f"{image.width}×{image.height} image (ratio {wanted:.3f}), the shape of another request's "
+            f"{fits[0].width}×{fits[0].height} image",
             f"each video framed from its own request's image (ratio within {OWN_ASPECT_TOLERANCE:.0%})",
             exchange=exchange,
         )

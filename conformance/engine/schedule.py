@@ -403,6 +403,7 @@ class PlannedClient:
         self.live = 0  # requests sent live (unplanned, or no plan at all)
         self._memo: dict[Fingerprint, Sent] = {}  # answers of unplanned sends, shared like planned ones
         self._memo_lock = threading.Lock()
+        self._solo: dict[Fingerprint, Exchange] = {}  # answers sent alone, by request
         self._alone: dict[int, tuple[Exchange, bool]] = {}  # by id: was it answered alone?
         # Failures already confirmed on an answer sent alone (clause ids, or a clause and the kind
         # of answer): more of them among concurrent answers need no solo send of their own.
@@ -424,6 +425,18 @@ class PlannedClient:
         with self.prefetcher.paused():
             sent = self._live(request, alone=True)
         return self._deliver(sent, request)
+
+    def alone_once(self, request: ApiRequest) -> Exchange:
+        """``send_alone``, once per run for identical requests (the follow-ups that split a refused
+        request, which several tests may ask for)."""
+        key = fingerprint(request)
+        with self._memo_lock:
+            known = self._solo.get(key)
+        if known is None:
+            known = self.send_alone(request)
+            with self._memo_lock:
+                self._solo.setdefault(key, known)
+        return known if known.request is request else replace(known, request=request)
 
     def send(self, request: ApiRequest, *, fresh: bool = False, retry_rate_limits: bool = True) -> Exchange:
         """The answer to ``request``: planned and prefetched, or sent now. ``fresh`` asks for a

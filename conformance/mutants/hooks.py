@@ -47,6 +47,16 @@ def code_is(*codes: str) -> Case:
     return lambda outcome, ctx: outcome.code in codes
 
 
+HOSTILE_BODY = 40 * 1024 * 1024  # LP-SEC-3's "oversized bodies (e.g. 50 MB)", not LP-ERR-8's images
+
+
+def oversized_body(outcome: Outcome, ctx: Ctx) -> bool:
+    """LP-SEC-3: a body of tens of MB refused as too large (not a 5 MiB + 1 image, LP-ERR-8's)."""
+    declared = ctx.request.headers.get("content-length", "")
+    too_large = outcome.code == "ERROR_REQUEST_BODY_TOO_LARGE"
+    return too_large and (not declared.isdigit() or int(declared) >= HOSTILE_BODY)
+
+
 def missing_image(outcome: Outcome, ctx: Ctx) -> bool:
     """LP-ERR-3: the body had no image_target part."""
     return outcome.code == "MISSING_PARAMETERS" and ctx.upload is not None and ctx.upload.image is None

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 # request, so a test sending many kinds of valid request offers the report distinct inputs.
 SAMPLES_PER_TEST = 9  # 3 formats (LP-REQ-6) × 3 types (0, 1, absent: LP-REQ-5)
 CONCURRENCY_CLAUSE = "LP-OPS-2"  # its test's exchanges are charted apart (concurrent requests)
+SUCCESS_GROUPS = {Group.BURST, Group.IDENTICAL_PAIR, Group.FRAMING_PAIR, Group.ABSENT_TYPE_PAIR}
 RATE_LIMIT_CLAUSE = "LP-ERR-12"  # the clause whose tests provoke rate limits on purpose
+TYPE_CLAUSE = "LP-ERR-5"  # the failure that is about the type itself
 TYPE_NAMES = {"0": "avatar", "1": "full body", "absent": "avatar"}
 
 
@@ -152,12 +154,77 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
                 pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
             violations = recorder.judge(exchange, expect=expect)
             _confirm(violations, client)
+        if expect.startswith("LP-ERR-") and expect != TYPE_CLAUSE and expect in _failing(violations):
+            violations = _explained_by_type(recorder, client, exchange, expect, mark, violations)
         if expect == "success" and not violations:
             _keep_sample(recorder, exchange, livephoto_settings)
         raise_violations(violations, livephoto_settings)
         return exchange
 
     return send_and_judge
+
+
+def _explained_by_type(
+    recorder: Recorder,
+    client: PlannedClient,
+    exchange: Exchange,
+    expect: str,
+    mark: int,
+    violations: list[Violation],
+) -> list[Violation]:
+    """A §5 failure on a request whose ``type`` is 1 or absent: the same request with type 0 is
+    sent alone; when that one passes, the failure is the type's doing — a type 1 refused (LP-OK-1),
+    an absent type not taken as 0 (LP-REQ-5) — and the clause's checks are blocked by it."""
+    from dataclasses import replace
+
+    from conformance.engine import plan
+    from conformance.exchange import Part
+
+    request = exchange.request
+    typed = [p for p in request.parts if p.name == "type" and p.filename is None]
+    if typed and typed[0].content != b"1":
+        return violations
+    owner = "LP-OK-1" if typed else "LP-REQ-5"
+    zero = Part("type", b"0")
+    parts = tuple(zero if p is typed[0] else p for p in request.parts) if typed else (*request.parts, zero)
+    if request.raw_body is not None or not parts:
+        return violations
+    as_zero = client.alone_once(replace(request, parts=parts, description=f"{request.description}; type=0"))
+    trial = recorder.mark()
+    if _failing(recorder.judge(as_zero, expect=expect)) & {expect}:
+        recorder.rollback(trial)
+        return violations
+    recorder.rollback(mark)
+    checks = plan(exchange, expect=expect)
+    own = [c for c in checks if check_clause(c) == expect]
+    rest = [c for c in checks if c not in own]
+    found = recorder.run_all(rest, exchange)
+    recorder.block(
+        own,
+        owner,
+        f"the same request with type=0 is refused as {expect} says ({(typed and 'type 1') or 'no type'})",
+    )
+    return found
+
+
+def _refused_member(
+    recorder: Recorder, client: PlannedClient, checks: Any, exchanges: list[Exchange]
+) -> list[Violation] | None:
+    """A group of valid requests (a burst, a pair) one of which is refused alone too: the refusal
+    is that request's own defect (its root clause, found by ``judge_refusal``), and the group's
+    checks are blocked by it. None when every member succeeds, or succeeds alone (a refusal only
+    among others is the burst's to judge: LP-OPS-2)."""
+    for exchange in exchanges:
+        if exchange.status == 200 or _rate_limited(exchange):
+            continue
+        alone = exchange if client.was_alone(exchange) else client.alone_once(exchange.request)
+        if alone.status == 200:
+            continue
+        found = judge_refusal(recorder, client, alone)
+        roots = sorted(_failing(found)) or ["LP-OK-1"]
+        recorder.block(list(checks), roots[0], f"{alone.request.description} is refused alone too")
+        return found
+    return None
 
 
 def judge_refusal(recorder: Recorder, client: PlannedClient, exchange: Exchange) -> list[Violation]:
@@ -188,14 +255,14 @@ def judge_refusal(recorder: Recorder, client: PlannedClient, exchange: Exchange)
     split = factors(exchange.request)
     if not split:
         return violations + recorder.run_all(own, exchange)
-    plain = client.send_alone(baseline())
+    plain = client.alone_once(baseline())
     if plain.status != 200:
         found = recorder.run_all([valid_request_succeeds], plain)
         recorder.block(own, "LP-OK-1", "the plainest valid request is refused too")
         return violations + found
     roots: list[str] = []
     for factor in split:
-        answer = client.send_alone(factor.request)
+        answer = client.alone_once(factor.request)
         if answer.status != 200:
             violations += recorder.run_all([LABEL_CHECKS.get(factor.clause, valid_request_succeeds)], answer)
             roots.append(f"{factor.clause} ({factor.what} is refused alone)")
@@ -248,6 +315,11 @@ def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Setting
         from conformance.engine import GROUP_PLANS
 
         checks = GROUP_PLANS[group]
+        if group in SUCCESS_GROUPS:
+            found = _refused_member(recorder, client, checks, _exchanges_in(exchanges))
+            if found is not None:
+                raise_violations(found, livephoto_settings)
+                return
         limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
         if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):
             recorder.skip(list(checks), _rate_limit_reason(limited[0]))
@@ -306,6 +378,12 @@ def _latency_sample(sent: list[Exchange], client: PlannedClient) -> list[Exchang
                 client.confirmed.add(f"LP-OPS-1 {kind}")
         judged.append(exchange)
     return judged
+
+
+def check_clause(check: Any) -> str:
+    from conformance.registry import check_of
+
+    return check_of(check).clause.id
 
 
 def _failing(violations: list[Violation]) -> set[str]:

@@ -40,6 +40,8 @@ CONCURRENCY_CLAUSE = "LP-OPS-2"  # its test's exchanges are charted apart (concu
 SUCCESS_GROUPS = {Group.BURST, Group.IDENTICAL_PAIR, Group.FRAMING_PAIR, Group.ABSENT_TYPE_PAIR}
 RATE_LIMIT_CLAUSE = "LP-ERR-12"  # the clause whose tests provoke rate limits on purpose
 TYPE_CLAUSE = "LP-ERR-5"  # the failure that is about the type itself
+# §5 failures about the image itself: its format, content, size, resolution or face (LP-ERR-4..10).
+IMAGE_CLAUSES = {f"LP-ERR-{n}" for n in range(4, 11)}
 TYPE_NAMES = {"0": "avatar", "1": "full body", "absent": "avatar"}
 
 
@@ -154,8 +156,8 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
                 pytest.fail(f"[{expect}] the target did not answer: {exc}", pytrace=False)
             violations = recorder.judge(exchange, expect=expect)
             _confirm(violations, client)
-        if expect.startswith("LP-ERR-") and expect != TYPE_CLAUSE and expect in _failing(violations):
-            violations = _explained_by_type(recorder, client, exchange, expect, mark, violations)
+        if expect.startswith("LP-ERR-") and expect in _failing(violations):
+            violations = _explained_by_factor(recorder, client, exchange, expect, mark, violations)
         if expect == "success" and not violations:
             _keep_sample(recorder, exchange, livephoto_settings)
         raise_violations(violations, livephoto_settings)
@@ -164,7 +166,7 @@ def verify(recorder: Recorder, client: PlannedClient, livephoto_settings: Settin
     return send_and_judge
 
 
-def _explained_by_type(
+def _explained_by_factor(
     recorder: Recorder,
     client: PlannedClient,
     exchange: Exchange,
@@ -172,39 +174,91 @@ def _explained_by_type(
     mark: int,
     violations: list[Violation],
 ) -> list[Violation]:
-    """A §5 failure on a request whose ``type`` is 1 or absent: the same request with type 0 is
-    sent alone; when that one passes, the failure is the type's doing — a type 1 refused (LP-OK-1),
-    an absent type not taken as 0 (LP-REQ-5) — and the clause's checks are blocked by it."""
+    """A §5 failure on a request that also carries a factor a valid request may carry — ``type`` 1
+    or no type, unknown fields, an image that is only the carrier of another error — is judged
+    again on the same request without it (sent alone, once). When that one is refused as the clause
+    says, the failure was the factor's: a type 1 refused (LP-OK-1), an absent type not taken as 0
+    (LP-REQ-5), unknown fields refused (LP-REQ-7), the carrier image's format refused (LP-REQ-6);
+    the clause's checks are blocked by it (D-12)."""
+    from conformance.engine import plan
+
+    for owner, why, variant in _without_factors(exchange.request, expect):
+        answer = client.alone_once(variant)
+        trial = recorder.mark()
+        still = expect in _failing(recorder.judge(answer, expect=expect))
+        recorder.rollback(trial)
+        if still:
+            continue
+        recorder.rollback(mark)
+        checks = plan(exchange, expect=expect)
+        own = [c for c in checks if check_clause(c) == expect]
+        found = recorder.run_all([c for c in checks if c not in own], exchange)
+        recorder.block(own, owner, f"the same request {why} is refused as {expect} says")
+        return found
+    return violations
+
+
+def _without_factors(request: ApiRequest, expect: str) -> list[tuple[str, str, ApiRequest]]:
+    """The request without each factor a valid request may carry: (owner clause, how, request)."""
     from dataclasses import replace
 
-    from conformance.engine import plan
     from conformance.exchange import Part
+    from conformance.strategies.isolation import baseline
 
-    request = exchange.request
+    if request.raw_body is not None or not request.parts:
+        return []
+    variants: list[tuple[str, str, ApiRequest]] = []
     typed = [p for p in request.parts if p.name == "type" and p.filename is None]
-    if typed and typed[0].content != b"1":
-        return violations
-    owner = "LP-OK-1" if typed else "LP-REQ-5"
-    zero = Part("type", b"0")
-    parts = tuple(zero if p is typed[0] else p for p in request.parts) if typed else (*request.parts, zero)
-    if request.raw_body is not None or not parts:
-        return violations
-    as_zero = client.alone_once(replace(request, parts=parts, description=f"{request.description}; type=0"))
-    trial = recorder.mark()
-    if _failing(recorder.judge(as_zero, expect=expect)) & {expect}:
-        recorder.rollback(trial)
-        return violations
+    if expect != TYPE_CLAUSE and (not typed or typed[0].content == b"1"):
+        zero = Part("type", b"0")
+        parts = (
+            tuple(zero if p is typed[0] else p for p in request.parts) if typed else (*request.parts, zero)
+        )
+        owner = "LP-OK-1" if typed else "LP-REQ-5"
+        variants.append((owner, "with type=0", replace(request, parts=parts)))
+    # Unknown text fields (LP-REQ-7); a file under another name is not one (LP-ERR-3 sends it).
+    extra = [p for p in request.parts if p.filename is None and p.name not in ("type", "image_target")]
+    if extra:
+        kept = tuple(p for p in request.parts if p not in extra)
+        variants.append(("LP-REQ-7", "without its unknown fields", replace(request, parts=kept)))
+    image = next((p for p in request.parts if p.name == "image_target" and p.filename), None)
+    plain = next(p for p in baseline().parts if p.name == "image_target")
+    if expect not in IMAGE_CLAUSES and image is not None and image.content != plain.content:
+        parts = tuple(plain if p is image else p for p in request.parts)
+        variants.append(
+            ("LP-REQ-6", "with a plain JPEG face photo", replace(request, parts=parts, image=None))
+        )
+    return [
+        (owner, why, replace(v, description=f"{request.description}; {why}")) for owner, why, v in variants
+    ]
+
+
+def _framed_alike_alone(
+    recorder: Recorder, client: PlannedClient, checks: Any, burst: list[Exchange]
+) -> bool:
+    """LP-OPS-2 sees a video of the wrong shape in the burst: when that request gets a wrong shape
+    alone too, the shape is LP-VID-6's defect, not a video handed over under concurrency; the
+    burst's checks are then blocked by LP-VID-6 (recorded) and True is returned."""
+    from conformance.checks.video import video_keeps_aspect_ratio_full_body
+
+    mark = recorder.mark()
+    if not _failing(recorder.run_all(list(checks), burst)):
+        recorder.rollback(mark)
+        return False
     recorder.rollback(mark)
-    checks = plan(exchange, expect=expect)
-    own = [c for c in checks if check_clause(c) == expect]
-    rest = [c for c in checks if c not in own]
-    found = recorder.run_all(rest, exchange)
-    recorder.block(
-        own,
-        owner,
-        f"the same request with type=0 is refused as {expect} says ({(typed and 'type 1') or 'no type'})",
-    )
-    return found
+    for exchange in burst:
+        if exchange.status != 200 or exchange.request.type_value != "1":
+            continue
+        alone = client.alone_once(exchange.request)
+        trial = recorder.mark()
+        wrong = _failing(recorder.run_all([video_keeps_aspect_ratio_full_body], alone))
+        recorder.rollback(trial)
+        if wrong:
+            recorder.block(
+                list(checks), "LP-VID-6", f"{alone.request.description} gets a wrong shape alone too"
+            )
+            return True
+    return False
 
 
 def _refused_member(
@@ -320,6 +374,8 @@ def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Setting
             if found is not None:
                 raise_violations(found, livephoto_settings)
                 return
+        if group is Group.BURST and _framed_alike_alone(recorder, client, checks, _exchanges_in(exchanges)):
+            return
         limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
         if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):
             recorder.skip(list(checks), _rate_limit_reason(limited[0]))

@@ -13,6 +13,7 @@ from conformance.engine.schedule import OverBudget, PlannedClient
 from conformance.exchange import ApiRequest, Exchange, Key, Part
 from conformance.strategies.isolation import baseline
 from conformance.suite._shared import Judge, send
+from conformance.verdicts import Violation
 
 OVERSIZED_BODY = 50 * 1024 * 1024  # LP-SEC-3: "Oversized bodies (e.g. 50 MB)"
 OVERSIZED_DESCRIPTION = f"a {OVERSIZED_BODY // (1024 * 1024)} MiB multipart body"
@@ -91,9 +92,18 @@ def test_hostile_requests_then_target_survives(
         message = f"no answer to a valid request sent after the hostile ones: {exc}"
         recorder.record_fail(GROUP_PLANS[Group.SURVIVOR][0], message)
         raise pytest.fail.Exception(f"[LP-SEC-4 MUST] {message}", pytrace=False) from None
+    failed: list[Violation] = []  # every part is judged before the test fails on the first
     for api_request, answer in zip(hostile, answers, strict=True):
-        _judge_hostile(api_request, answer, recorder, judge)
-    judge(Group.SURVIVOR, survivor)
+        try:
+            _judge_hostile(api_request, answer, recorder, judge)
+        except Violation as violation:
+            failed.append(violation)
+    try:
+        judge(Group.SURVIVOR, survivor)
+    except Violation as violation:
+        failed.append(violation)
+    if failed:
+        raise failed[0]
 
 
 @pytest.mark.clause("LP-SEC-1")

@@ -93,15 +93,17 @@ def test_a_run_that_judged_nothing_is_incomplete(how: list[str], reference: str,
     assert "INCOMPLETE" in result.stdout and "COMPATIBLE (" not in result.stdout
 
 
-def test_an_interrupted_run_is_incomplete(reference: str, tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--target", reference]
-    command += ["--api-key", KEY, "--report-json", "r.json", "--junitxml", "j.xml"]
-    process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    time.sleep(8)  # the preflight, collection and a few tests
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=120)
+def test_an_interrupted_run_is_incomplete(tmp_path: Path) -> None:
+    # A target answering after 2 s: the run lasts well beyond the moment it is interrupted.
+    with ServerThread(ServerConfig(api_keys=(KEY,), latency=2.0)) as slow:
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--target", slow.url]
+        command += ["--api-key", KEY, "--report-json", "r.json", "--junitxml", "j.xml"]
+        process = subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        time.sleep(8)  # the preflight, collection and a few tests
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-2000:]
     report = load_report(tmp_path / "r.json")
     assert report.outcome == "INCOMPLETE"

@@ -178,7 +178,7 @@ def test_proxy_and_replay_get_the_same_limits(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_650_half_sent_connections_with_600_file_descriptors() -> None:
     """The review's attack on a real `serve` process whose fd limit is 600."""
-    command = [sys.executable, "-m", "conformance.mock", "--port", "0", "--api-key-env", "K"]
+    command = [sys.executable, "-m", "conformance", "serve", "--port", "0", "--api-key-env", "K"]
 
     def limit_fds() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (600, 600))

@@ -27,7 +27,7 @@ SECRET = "s3cret-key-that-must-not-leak"
 
 def _serve(*options: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "conformance.mock", "--port", "0", *options],
+        [sys.executable, "-m", "conformance", "serve", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -444,10 +444,7 @@ class PlannedClient:
         ``retry_rate_limits=False`` (a request that provokes a rate limit on purpose) is never
         planned: it is sent now and its 429 comes back as it is."""
         if not retry_rate_limits:
-            self.live += 1
-            sent_at = time.time()
-            answer = self.transport.send(request, retry_rate_limits=False)
-            return self._deliver(Sent(answer, sent_at, alone=self.prefetcher is None), request)
+            return self._deliver(self._live(request, retry_rate_limits=False), request)
         slot = self.plan.take(self.current, request) if self.plan is not None else None
         sent = self._result(slot) if slot is not None else None
         if sent is None:
@@ -514,10 +511,12 @@ class PlannedClient:
         except CancelledError:
             return None
 
-    def _live(self, request: ApiRequest, *, alone: bool | None = None) -> Sent:
+    def _live(
+        self, request: ApiRequest, *, alone: bool | None = None, retry_rate_limits: bool = True
+    ) -> Sent:
         self.live += 1
         sent_at = time.time()
-        exchange = self.transport.send(request)
+        exchange = self.transport.send(request, retry_rate_limits=retry_rate_limits)
         return Sent(exchange, sent_at, alone=self.prefetcher is None if alone is None else alone)
 
     def _deliver(self, sent: Sent, request: ApiRequest) -> Exchange:

@@ -249,19 +249,11 @@ def _valid_carrier(request: ApiRequest) -> bool:
     return info.size <= MAX_IMAGE_BYTES and max(info.width, info.height) <= MAX_SIDE
 
 
-def _framed_alike_alone(
-    recorder: Recorder, client: PlannedClient, checks: Any, burst: list[Exchange]
-) -> bool:
-    """LP-OPS-2 sees a video of the wrong shape in the burst: when that request gets a wrong shape
-    alone too, the shape is LP-VID-6's defect, not a video handed over under concurrency; the
-    burst's checks are then blocked by LP-VID-6 (recorded) and True is returned."""
+def _framed_alike_alone(recorder: Recorder, client: PlannedClient, burst: list[Exchange]) -> str | None:
+    """LP-OPS-2 failed on the burst: when a type 1 request of it gets a wrong shape alone too, the
+    shape is LP-VID-6's defect, not a video handed over under concurrency. The reason, or None."""
     from conformance.checks.video import video_keeps_aspect_ratio_full_body
 
-    mark = recorder.mark()
-    if not _failing(recorder.run_all(list(checks), burst)):
-        recorder.rollback(mark)
-        return False
-    recorder.rollback(mark)
     for exchange in burst:
         if exchange.status != 200 or exchange.request.type_value != "1":
             continue
@@ -270,11 +262,8 @@ def _framed_alike_alone(
         wrong = _failing(recorder.run_all([video_keeps_aspect_ratio_full_body], alone))
         recorder.rollback(trial)
         if wrong:
-            recorder.block(
-                list(checks), "LP-VID-6", f"{alone.request.description} gets a wrong shape alone too"
-            )
-            return True
-    return False
+            return f"{alone.request.description} gets a wrong shape alone too"
+    return None
 
 
 def _refused_member(
@@ -390,14 +379,18 @@ def judge(recorder: Recorder, client: PlannedClient, livephoto_settings: Setting
             if found is not None:
                 raise_violations(found, livephoto_settings)
                 return
-        if group is Group.BURST and _framed_alike_alone(recorder, client, checks, _exchanges_in(exchanges)):
-            return
         limited = [e for e in _exchanges_in(exchanges) if _rate_limited(e)]
         if limited and not _judges_concurrency(checks) and not _judges_rate_limits(checks):
             recorder.skip(list(checks), _rate_limit_reason(limited[0]))
             return
         mark = recorder.mark()
         violations = recorder.run_all(checks, *exchanges)
+        if group is Group.BURST and _failing(violations):
+            framed = _framed_alike_alone(recorder, client, _exchanges_in(exchanges))
+            if framed is not None:
+                recorder.rollback(mark)
+                recorder.block(list(checks), "LP-VID-6", framed)
+                return
         concurrent = [e for e in _exchanges_in(exchanges) if not client.was_alone(e)]
         if _unconfirmed(violations, client) and concurrent and not _judges_concurrency(checks):
             # As in ``verify``: the same requests, each answered alone, are what the checks judge.

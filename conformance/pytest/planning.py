@@ -199,8 +199,6 @@ def pytest_runtestloop(session: pytest.Session) -> Any:
         finally:
             if prefetcher is not None:
                 prefetcher.stop()
-            state.traffic_planned = plan.requests if plan is not None else 0
-            state.traffic_live = state.sender.live
             traffic = _traffic(transport.traffic(), time.monotonic() - started, settings, plan)
             state.traffic = replace(
                 traffic, requests=traffic.requests + state.preflight_requests, unplanned=state.sender.live

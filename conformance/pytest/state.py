@@ -38,8 +38,6 @@ class RunState:
     junit_path: str | None = None
     temporary_artefacts: Path | None = None
     sender: PlannedClient | None = None  # the session's one client (planned answers, live sends)
-    traffic_planned: int = 0  # requests the planning pass found (identical ones counted once)
-    traffic_live: int = 0  # requests sent live (unplanned, or --concurrency 1)
     traffic: RunTraffic | None = None  # what the run cost the target, for the report
     preflight_requests: int = 0  # the preflight's own client (counted in the traffic too)
 

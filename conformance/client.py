@@ -21,6 +21,8 @@ import httpx
 
 from conformance.check_context import DEFAULT_INVALID_KEY
 from conformance.exchange import ENDPOINT_PATH, ApiRequest, Exchange
+from conformance.exchange import TargetGone as TargetGone  # re-exported: what a send raises
+from conformance.exchange import TargetUnreachable as TargetUnreachable
 from conformance.traffic import BusyClock, PauseClock, Traffic
 
 DEFAULT_TIMEOUT = 60.0  # seconds; a success may take up to 30 s (LP-OPS-1)
@@ -47,14 +49,6 @@ class ClientSettings:
     sample_dir: Path | None = None
     rate_limit_wait: float = RATE_LIMIT_WAIT
     rate_limit_retries: int = RATE_LIMIT_RETRIES
-
-
-class TargetUnreachable(Exception):
-    """The target could not be reached or did not answer in time; the message says which."""
-
-
-class TargetGone(TargetUnreachable):
-    """The circuit breaker is open: the last requests all went unanswered, so none is sent."""
 
 
 _deadline = threading.local()  # .at: the monotonic time the current request must be done by
@@ -339,7 +333,9 @@ class TargetClient:
                 waited_s=self._busy.total(now),
             )
 
-    def send(self, request: ApiRequest, *, retry_rate_limits: bool = True) -> Exchange:
+    def send(
+        self, request: ApiRequest, *, retry_rate_limits: bool = True, may_close: bool = False
+    ) -> Exchange:
         """Send and read the answer up to the cap; TargetUnreachable when there is none.
 
         A rate-limit answer (429, or 503 with ``Retry-After``) is waited out and the request sent
@@ -351,11 +347,14 @@ class TargetClient:
 
         After ``BREAKER_THRESHOLD`` unanswered requests in a row the breaker opens: ``TargetGone``
         at once, without waiting for another timeout, so a dead target ends the run quickly.
+        ``may_close``: a hostile request the target may answer by closing the connection (LP-SEC-3
+        allows it); going unanswered does not count toward the breaker, so the valid request
+        after it is still sent and judges whether the target lives on (LP-SEC-4).
         """
         budget = min(self.settings.rate_limit_wait, self.settings.timeout)
         waited, retries = 0.0, 0
         while True:
-            exchange = self._attempt(request)
+            exchange = self._attempt(request, may_close=may_close)
             if not (retry_rate_limits and _rate_limited(exchange)):
                 break
             delay = retry_after_seconds(exchange.header("retry-after"))
@@ -382,7 +381,7 @@ class TargetClient:
         while (left := self._pause.until - time.monotonic()) > 0:
             self._gate.wait(left)
 
-    def _attempt(self, request: ApiRequest) -> Exchange:
+    def _attempt(self, request: ApiRequest, *, may_close: bool = False) -> Exchange:
         """One request on the wire, after any running pause; the breaker and the counters."""
         with self._lock:
             self._wait_for_pause()
@@ -396,9 +395,10 @@ class TargetClient:
         try:
             exchange = self._send(request)
         except TargetUnreachable as exc:
-            with self._lock:
-                self._failures += 1
-                self._last_failure = str(exc)
+            if not may_close:
+                with self._lock:
+                    self._failures += 1
+                    self._last_failure = str(exc)
             raise
         finally:
             with self._lock:

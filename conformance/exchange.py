@@ -27,6 +27,14 @@ JsonValue = object  # what ``json.loads`` returns: dict, list, str, int, float, 
 T = TypeVar("T")
 
 
+class TargetUnreachable(Exception):
+    """The target could not be reached or did not answer in time; the message says which."""
+
+
+class TargetGone(TargetUnreachable):
+    """The circuit breaker is open: the last requests all went unanswered, so none is sent."""
+
+
 class _Printer(Protocol):
     """IPython's and Hypothesis's pretty printer, as ``_repr_pretty_`` receives it."""
 

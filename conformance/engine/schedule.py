@@ -34,7 +34,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from conformance.exchange import ApiRequest, Exchange
+from conformance.exchange import ApiRequest, Exchange, TargetUnreachable
 
 Fingerprint = tuple[object, ...]
 BurstKey = tuple[str, tuple[Fingerprint, ...]]  # the test, and its burst's requests
@@ -61,7 +61,9 @@ def fingerprint(request: ApiRequest) -> Fingerprint:
 class Transport(Protocol):
     """What sends one request (``conformance.client.TargetClient``)."""
 
-    def send(self, request: ApiRequest, *, retry_rate_limits: bool = True) -> Exchange: ...
+    def send(
+        self, request: ApiRequest, *, retry_rate_limits: bool = True, may_close: bool = False
+    ) -> Exchange: ...
 
 
 class OverBudget(Exception):
@@ -325,7 +327,7 @@ class Prefetcher:
                 if not slot.done():
                     slot.cancel()
 
-    def _send_into(self, request: ApiRequest, slot: Future[Sent]) -> bool:
+    def _send_into(self, request: ApiRequest, slot: Future[Sent], *, may_close: bool = False) -> bool:
         """Send one request into its slot; False when the target did not answer."""
         self._running.wait()
         if not slot.set_running_or_notify_cancel():
@@ -337,7 +339,7 @@ class Prefetcher:
             number = self._starts
         sent_at = time.time()
         try:
-            exchange = self.transport.send(request)
+            exchange = self.transport.send(request, may_close=may_close)
         except BaseException as exc:  # the test that takes the slot gets the exception
             slot.set_exception(exc)
             return False
@@ -358,17 +360,21 @@ class Prefetcher:
 
     def _wave(self, unit: Unit) -> None:
         # The first hostile request alone (its status is judged: LP-SEC-3's 413), the others at once.
-        self._send_into(unit.requests[0], unit.slots[0])
-        self._at_once(unit.requests[1:-1], unit.slots[1:-1])
+        self._send_into(unit.requests[0], unit.slots[0], may_close=True)
+        self._at_once(unit.requests[1:-1], unit.slots[1:-1], may_close=True)
         if not self._stop.is_set():
             self._send_into(unit.requests[-1], unit.slots[-1])
 
     def _burst(self, unit: Unit) -> None:
         self._at_once(unit.requests, unit.slots)
 
-    def _at_once(self, requests: Sequence[ApiRequest], slots: Sequence[Future[Sent]]) -> None:
+    def _at_once(
+        self, requests: Sequence[ApiRequest], slots: Sequence[Future[Sent]], *, may_close: bool = False
+    ) -> None:
         threads = [
-            threading.Thread(target=self._send_into, args=(request, slot), daemon=True)
+            threading.Thread(
+                target=self._send_into, args=(request, slot), kwargs={"may_close": may_close}, daemon=True
+            )
             for request, slot in zip(requests, slots, strict=True)
         ]
         for thread in threads:
@@ -478,31 +484,40 @@ class PlannedClient:
 
     def wave(
         self, hostile: Sequence[ApiRequest], then: ApiRequest
-    ) -> tuple[list[Exchange | Exception], Exchange]:
+    ) -> tuple[list[Exchange | Exception], Exchange | TargetUnreachable]:
         """Hostile requests (the first alone, the others at once), then ``then`` once all are
-        answered (LP-SEC-4). A hostile
-        request may legitimately get no answer (a closed connection): its place holds the error.
-        The follow-up raises what its send raised (the target did not answer)."""
+        answered (LP-SEC-4). A hostile request may legitimately get no answer (a closed
+        connection): its place holds the error, and it does not open the breaker. The follow-up's
+        place holds the error when it got no answer: the target did not live on, or (``TargetGone``)
+        the breaker was open before the wave, so nothing was sent. ``OverBudget`` is raised."""
         slots = self.plan.take_wave(self.current, hostile, then) if self.plan is not None else None
+        last: Sent | TargetUnreachable | None
         if slots is None:
             first: Future[Sent] = Future()
             try:
-                first.set_result(self._live(hostile[0]))
+                first.set_result(self._live(hostile[0], may_close=True))
             except Exception as exc:
                 first.set_exception(exc)
             with ThreadPoolExecutor(max_workers=max(1, len(hostile))) as pool:
-                futures = [pool.submit(self._live, r) for r in hostile[1:]]
+                futures = [pool.submit(self._live, r, may_close=True) for r in hostile[1:]]
                 answers = [_outcome(first), *(_outcome(f) for f in futures)]
-            last = self._live(then)
+            last = None
         else:
             answers = [_outcome(slot) for slot in slots[:-1]]
-            planned = self._result(slots[-1])
-            last = planned if planned is not None else self._live(then)
+            try:
+                last = self._result(slots[-1])
+            except TargetUnreachable as exc:
+                last = exc
+        if last is None:
+            try:
+                last = self._live(then)
+            except TargetUnreachable as exc:
+                last = exc
         delivered = [
             a if isinstance(a, Exception) else self._deliver(a, r)
             for a, r in zip(answers, hostile, strict=True)
         ]
-        return delivered, self._deliver(last, then)
+        return delivered, last if isinstance(last, TargetUnreachable) else self._deliver(last, then)
 
     def _result(self, slot: Future[Sent]) -> Sent | None:
         """The planned answer (waiting for it), None when it was cancelled; raises what the send raised."""
@@ -512,11 +527,16 @@ class PlannedClient:
             return None
 
     def _live(
-        self, request: ApiRequest, *, alone: bool | None = None, retry_rate_limits: bool = True
+        self,
+        request: ApiRequest,
+        *,
+        alone: bool | None = None,
+        retry_rate_limits: bool = True,
+        may_close: bool = False,
     ) -> Sent:
         self.live += 1
         sent_at = time.time()
-        exchange = self.transport.send(request, retry_rate_limits=retry_rate_limits)
+        exchange = self.transport.send(request, retry_rate_limits=retry_rate_limits, may_close=may_close)
         return Sent(exchange, sent_at, alone=self.prefetcher is None if alone is None else alone)
 
     def _deliver(self, sent: Sent, request: ApiRequest) -> Exchange:

@@ -33,7 +33,7 @@ from conformance.engine.schedule import (
     UnitKind,
     fingerprint,
 )
-from conformance.exchange import ApiRequest, Exchange
+from conformance.exchange import ApiRequest, Exchange, TargetUnreachable
 from conformance.pytest.state import settings_key, state_key
 from conformance.pytest.target import target_client
 from conformance.reports.model import RunTraffic
@@ -74,7 +74,7 @@ class PlanningClient:
 
     def wave(
         self, hostile: Sequence[ApiRequest], then: ApiRequest
-    ) -> tuple[list[Exchange | Exception], Exchange]:
+    ) -> tuple[list[Exchange | Exception], Exchange | TargetUnreachable]:
         """Plan hostile requests at once, then a valid one (LP-SEC-4)."""
         self.plan.wave(self.current, hostile, then)
         return [placeholder(r) for r in hostile], placeholder(then)

@@ -13,7 +13,7 @@ import pytest
 
 from conformance.client import ClientSettings, TargetClient
 from conformance.engine.schedule import OverBudget, PlannedClient, Prefetcher, RunPlan, Unit, UnitKind
-from conformance.exchange import ApiRequest, Part
+from conformance.exchange import ApiRequest, Exchange, Part, TargetGone, TargetUnreachable
 from tests.factories import API_KEY
 from tests.hostile import servers as zoo
 
@@ -34,10 +34,14 @@ class Recording:
         if request is None:
             return
         arrived = time.monotonic()
-        if conn.wait(DELAY):
-            conn.send(OK)
+        if not conn.wait(DELAY):
+            return
+        # Stamped before the answer leaves: a request the client sends once it has the answer
+        # arrives after this stamp (stamped after the send, a busy machine could reorder them).
+        answered = time.monotonic()
         with self._lock:
-            self.log.append((request.headers.get("x-probe", "?"), arrived, time.monotonic()))
+            self.log.append((request.headers.get("x-probe", "?"), arrived, answered))
+        conn.send(OK)
 
     def window(self, prefix: str) -> tuple[float, float]:
         """From the first arrival to the last answer of the requests named ``prefix…``."""
@@ -132,6 +136,83 @@ def test_a_wave_runs_last_and_its_valid_request_after_every_hostile_answer(
     assert recording.window("valid")[0] >= hostile_end
     hostile = [(a, b) for name, a, b in recording.log if name.startswith("hostile")]
     assert max(a for a, _ in hostile) < min(b for _, b in hostile), "the hostile requests went one by one"
+
+
+def closes_on_hostile(conn: zoo.Connection) -> None:
+    """Closes the connection without an answer on every hostile probe (LP-SEC-3 allows it) and
+    answers the others: a target that lives on."""
+    request = conn.read_request()
+    if request is not None and not request.headers.get("x-probe", "").startswith(("first", "hostile")):
+        conn.send(OK)
+
+
+def dies_on_the_first_hostile(dead: threading.Event) -> zoo.Behaviour:
+    def behaviour(conn: zoo.Connection) -> None:
+        request = conn.read_request()
+        if request is None or dead.is_set() or request.headers.get("x-probe") == "first":
+            dead.set()
+            return
+        conn.send(OK)
+
+    return behaviour
+
+
+def wave_requests() -> tuple[list[ApiRequest], ApiRequest]:
+    return [probe("first"), *(probe(f"hostile{i}") for i in range(4))], probe("valid")
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["prefetched", "live"])
+def test_hostile_requests_left_unanswered_do_not_open_the_breaker(planned: bool) -> None:
+    """Regression: five hostile requests closed unanswered opened the breaker, so the valid request
+    after them was never sent and LP-SEC-4 could not be judged on a target that lives on."""
+    hostile, valid = wave_requests()
+    with (
+        zoo.serve(closes_on_hostile) as server,
+        TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=5)) as client,
+    ):
+        plan = RunPlan()
+        plan.wave(TEST, hostile, valid)
+        planned_client = run(plan, client, concurrency=8) if planned else PlannedClient(client)
+        planned_client.current = TEST
+        answers, survivor = planned_client.wave(hostile, valid)
+        assert all(isinstance(answer, TargetUnreachable) for answer in answers)
+        assert isinstance(survivor, Exchange) and survivor.status == 200
+        assert client.consecutive_failures == 0
+        assert client.send(probe("after")).status == 200
+
+
+@pytest.mark.parametrize("planned", [True, False], ids=["prefetched", "live"])
+def test_a_target_dead_after_the_hostile_requests_leaves_the_survivor_unanswered(planned: bool) -> None:
+    """The valid request after them is sent and its missing answer is returned (LP-SEC-4 fails), not
+    ``TargetGone`` (which says nothing was sent)."""
+    hostile, valid = wave_requests()
+    with (
+        zoo.serve(dies_on_the_first_hostile(threading.Event())) as server,
+        TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=5)) as client,
+    ):
+        plan = RunPlan()
+        plan.wave(TEST, hostile, valid)
+        planned_client = run(plan, client, concurrency=8) if planned else PlannedClient(client)
+        planned_client.current = TEST
+        _, survivor = planned_client.wave(hostile, valid)
+        assert isinstance(survivor, TargetUnreachable) and not isinstance(survivor, TargetGone)
+
+
+def test_a_wave_after_the_breaker_opened_sends_nothing() -> None:
+    """Every place holds ``TargetGone``: the test says nothing could be judged."""
+    hostile, valid = wave_requests()
+    with (
+        zoo.serve(zoo.silent) as server,
+        TargetClient(ClientSettings(base_url=server.url, api_key=API_KEY, timeout=0.5)) as client,
+    ):
+        for _ in range(3):
+            with pytest.raises(TargetUnreachable):
+                client.send(probe("before"))
+        seen = len(server.requests)
+        answers, survivor = PlannedClient(client).wave(hostile, valid)
+        assert all(isinstance(answer, TargetGone) for answer in answers)
+        assert isinstance(survivor, TargetGone)
+        assert len(server.requests) == seen
 
 
 def test_a_chain_goes_one_request_after_the_other(target: tuple[Recording, TargetClient]) -> None:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
+import httpx
+
 CHUNK = 64 * 1024
 ONE_GIB = 1024 * 1024 * 1024
 BIG_JSON_BYTES = 100 * 1024 * 1024
@@ -40,6 +42,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body_bytes: int
+    body: bytes = b""  # kept only when asked (``read_request(keep_body=True)``)
 
     @property
     def key(self) -> str:
@@ -66,9 +69,9 @@ class Connection:
                 continue
         return b""
 
-    def read_request(self, drain_up_to: int = MAX_REQUEST_BODY) -> Request | None:
-        """Read one HTTP/1.1 request, its body drained (not kept) when it is at most
-        ``drain_up_to`` bytes; None when the client left."""
+    def read_request(self, drain_up_to: int = MAX_REQUEST_BODY, *, keep_body: bool = False) -> Request | None:
+        """Read one HTTP/1.1 request, its body drained (not kept unless ``keep_body``) when it is
+        at most ``drain_up_to`` bytes; None when the client left."""
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = self._recv()
@@ -84,12 +87,15 @@ class Connection:
             headers[name.strip().lower()] = value.strip()
         length = int(headers.get("content-length", "0") or 0)
         received = len(rest)
+        kept = [rest] if keep_body else []
         while received < length <= drain_up_to:
             chunk = self._recv()
             if not chunk:
                 return None
             received += len(chunk)
-        return Request(method, path, headers, length)
+            if keep_body:
+                kept.append(chunk)
+        return Request(method, path, headers, length, b"".join(kept))
 
     def send(self, data: bytes) -> bool:
         """Send bytes; False when the client has gone (or the server stopped)."""
@@ -450,6 +456,28 @@ def dies_on_oversized(limit: int = 6 * 1024 * 1024) -> Behaviour:
             dead.set()
             return
         conn.send(answer(error_envelope(400, "ERROR_PARAMETERS", "bad request"), status="400 Bad Request"))
+
+    return behaviour
+
+
+def closes_on_refusals(upstream: str, limit: int = 6 * 1024 * 1024) -> Behaviour:
+    """A front of a compatible server (``upstream``) that answers its successes and requests without
+    a body (the preflight probe), and closes the connection unanswered on every other request the
+    server refuses and on bodies over ``limit``: allowed for hostile requests (LP-SEC-3), and the
+    target lives on (LP-SEC-4 passes)."""
+
+    def behaviour(conn: Connection) -> None:
+        request = conn.read_request(drain_up_to=limit, keep_body=True)
+        if request is None or request.body_bytes > limit:
+            return
+        hop = ("host", "content-length", "connection")
+        headers = {k: v for k, v in request.headers.items() if k not in hop}
+        answer_ = httpx.request(
+            request.method, upstream + request.path, headers=headers, content=request.body, timeout=30
+        )
+        if answer_.status_code == 200 or not request.body_bytes:
+            status = f"{answer_.status_code} {answer_.reason_phrase}"
+            conn.send(answer(answer_.content, status, answer_.headers.get("content-type", "")))
 
     return behaviour
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from conformance.client import BREAKER_THRESHOLD
+from conformance.mock.config import ServerConfig
+from conformance.mock.runner import ServerThread
 from conformance.redact import key_forms
 from conformance.reports import load_report
 from conformance.reports.model import RunReport
@@ -257,15 +259,35 @@ def test_internals_leak_is_lp_sec_2(tmp_path: Path, record_property: Callable[[s
 def test_target_killed_by_an_oversized_body(
     tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
-    """LP-SEC-3/4: the target closes on the 50 MiB body (allowed) but never answers again: LP-SEC-4
-    fails (the target died), later tests end at once (circuit breaker)."""
+    """LP-SEC-3/4: the target closes on the 50 MiB body (allowed) but never answers again: LP-SEC-3
+    passes, LP-SEC-4 fails on the valid request sent after the hostile ones, which is sent although
+    they all went unanswered (regression: they opened the circuit breaker, so it never was, and
+    both clauses were reported as errors: INCOMPLETE instead of NOT COMPATIBLE)."""
     with zoo.serve(zoo.dies_on_oversized()) as server:
         run = run_suite(server, tmp_path, record_property, "--clause", "LP-SEC-3", "--clause", "LP-SEC-4")
     assert run.exit_code == EXIT_NOT_COMPATIBLE, run.output[-3000:]
     assert run.verdict("LP-SEC-3") is Verdict.PASS  # closing the connection is allowed
     assert run.verdict("LP-SEC-4") is Verdict.FAIL
-    assert "no answer to a valid request sent after the hostile one" in run.output
-    assert "target stopped answering" in run.output
+    assert "no answer to a valid request sent after the hostile ones" in run.output
+    assert "Server disconnected" in run.output
+
+
+def test_target_closing_on_every_hostile_request_lives_on(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """A compatible server behind a front that closes the connection, unanswered, on each hostile
+    request (LP-SEC-3 allows it for the 50 MiB body; no clause asks more of the others): the
+    valid request after them succeeds, so LP-SEC-3 and LP-SEC-4 pass. Regression: the unanswered
+    hostile requests opened the circuit breaker, the valid one was never sent, and the run was
+    INCOMPLETE on a target that had done nothing wrong."""
+    with (
+        ServerThread(ServerConfig(api_keys=(KEY,))) as upstream,
+        zoo.serve(zoo.closes_on_refusals(upstream.url)) as server,
+    ):
+        run = run_suite(server, tmp_path, record_property, "--clause", "LP-SEC-3", "--clause", "LP-SEC-4")
+    assert run.exit_code == 0, run.output[-3000:]
+    assert run.verdict("LP-SEC-3") is Verdict.PASS
+    assert run.verdict("LP-SEC-4") is Verdict.PASS
 
 
 @pytest.mark.parametrize("answers", [1, 8], ids=["after-preflight", "mid-run"])

@@ -159,11 +159,12 @@ class _Delayed(Response):
         await self.inner(scope, receive, send)
 
 
-def slow_client_errors(seconds: float) -> ResponseHook:
-    """A response hook that answers client errors after ``seconds`` (LP-OPS-1: within 5 s)."""
+def slow_client_errors(seconds: float, case: Case = client_error) -> ResponseHook:
+    """A response hook that answers the client errors ``case`` picks (any 4xx by default) after
+    ``seconds`` (LP-OPS-1: within 5 s)."""
 
     def hook(response: Response, outcome: Outcome, ctx: Ctx) -> Response:
-        return _Delayed(response, seconds) if client_error(outcome, ctx) else response
+        return _Delayed(response, seconds) if client_error(outcome, ctx) and case(outcome, ctx) else response
 
     return hook
 

@@ -13,7 +13,7 @@ from conformance.mock.config import ServerConfig
 from conformance.mock.runner import ServerThread
 from conformance.mutants import Mutant, all_mutants, get, server_hooks
 from conformance.spec import FAMILIES, Level, catalogue
-from tests.mock.samples import ENDPOINT, FIVE_MIB, KEY, face_small, png_bomb
+from tests.mock.samples import ENDPOINT, FIVE_MIB, KEY, face_small, png_bomb, solid
 
 # Clauses no mutant of the reference server can break, with the reason (MAY clauses are excluded:
 # they cannot fail).
@@ -258,10 +258,16 @@ def test_base64_and_video_mutants_change_the_video(servers: dict[str, ServerThre
 # the same assertion without the luck of a random seed (issue 14).
 
 
-def test_slow_mutant_delays_client_errors_only(servers: dict[str, ServerThread]) -> None:
+def test_slow_mutant_delays_no_face_errors_only(servers: dict[str, ServerThread]) -> None:
+    """A slow face detector: "no face" answered after 5.5 s, a missing key (401) and a success at once
+    (each answer late would make a whole-suite run take minutes)."""
     import time
 
     started = time.perf_counter()
-    answer = _post(servers, "ops-slow-client-errors", key=None)
-    assert answer.status_code == 401
+    answer = _post(servers, "ops-slow-client-errors", image=solid((64, 64), "PNG"))
+    assert answer.json()["error_code_str"] == "ERROR_NO_FACE_IN_FILE"
     assert time.perf_counter() - started >= 5.5
+    for key, status in ((None, 401), (KEY, 200)):
+        started = time.perf_counter()
+        assert _post(servers, "ops-slow-client-errors", key=key).status_code == status
+        assert time.perf_counter() - started < 5

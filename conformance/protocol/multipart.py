@@ -184,6 +184,14 @@ class MultipartReader:
             raise UploadRejected("MISSING_PARAMETERS", "The multipart/form-data body is malformed.") from None
         return self.form
 
+    def release(self) -> None:
+        """Drop every buffered byte: a refused body's buffers go at once, not when the cyclic GC
+        frees the traceback that still holds this reader (up to 5 MiB each; under a stream of
+        refused uploads, hundreds of MB held for seconds)."""
+        for part in (*self.form.parts, self._part):
+            part.data = bytearray()
+        self.form.parts.clear()
+
     # --- python-multipart callbacks ----------------------------------------------------------------
 
     def _on_part_begin(self) -> None:
@@ -261,8 +269,12 @@ class MultipartReader:
 def parse_form(body: bytes, content_type: str, limits: FormLimits = OBSERVER_LIMITS) -> Form:
     """The form of a whole body and its Content-Type header; raises ``UploadRejected``."""
     reader = MultipartReader(check_content_type(content_type), limits)
-    reader.feed(body)
-    return reader.finish()
+    try:
+        reader.feed(body)
+        return reader.finish()
+    except BaseException:
+        reader.release()
+        raise
 
 
 async def read_form(
@@ -271,6 +283,10 @@ async def read_form(
     """The form of a body arriving in ``chunks``, refused as soon as it breaks a bound; raises
     ``UploadRejected`` (and whatever the chunk source raises, such as a client disconnect)."""
     reader = MultipartReader(boundary, limits)
-    async for chunk in chunks:
-        reader.feed(chunk)
-    return reader.finish()
+    try:
+        async for chunk in chunks:
+            reader.feed(chunk)
+        return reader.finish()
+    except BaseException:  # refused, or the client left: its buffers go now
+        reader.release()
+        raise

@@ -15,18 +15,28 @@ every configuration gives every mutant the same outcome and it is the one the ca
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conformance.mutants import Mutant, all_mutants, get
-from conformance.mutation import MutantRun, run_mutant
-
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = ROOT / "docs" / "mutants.md"
+if str(ROOT) not in sys.path:  # run as a script, sys.path[0] is tools/ and not the checkout
+    sys.path.insert(0, str(ROOT))
+
+from conformance.mutants import Mutant, all_mutants, get  # noqa: E402
+from conformance.mutation import MutantRun, run_mutant  # noqa: E402
+from tools._mutant_runs import (  # noqa: E402
+    PAGE,
+    chosen_mutants,
+    merged,
+    mutant_rows,
+    parser,
+    publish,
+    recorded_block,
+    run_each,
+    write_page,
+)
+
 START, END = "<!-- seed-stability:start -->", "<!-- seed-stability:end -->"
 COMMAND = ".venv/bin/python tools/mutant_seeds.py"
 SEEDS = (11, 23, 101, 4242, 90210)  # five arbitrary, different Hypothesis seeds
@@ -76,22 +86,23 @@ def run_all(mutants: list[Mutant], jobs: int, columns: list[Config] | None = Non
     """Every mutant under every configuration (or only ``columns``), ``jobs`` suite runs at a time."""
     chosen = configurations() if columns is None else columns
     tasks = [(m, title, seed, examples) for title, seed, examples in chosen for m in mutants]
+
+    def one(task: tuple[Mutant, str, int | None, int], workdir: Path) -> tuple[str, MutantRun]:
+        mutant, title, seed, examples = task
+        chosen = seed if seed is not None else ci_seed(mutant)
+        where = workdir / f"{mutant.name}-{chosen}-{examples}"
+        # Whole-suite runs (issue 18): a kill must not hang on a selection naming tests by hand.
+        return title, run_mutant(mutant, where, max_examples=examples, seed=chosen, full=True)
+
+    def line(result: tuple[str, MutantRun]) -> str:
+        title, run = result
+        cell = outcome(run)
+        mark = "ok  " if as_asked(run.mutant, cell) else "FAIL"
+        return f"{mark} {run.name:32} {title:24} {cell:10} {run.seconds:5.1f} s"
+
     cells: Cells = {m.name: {} for m in mutants}
-    with tempfile.TemporaryDirectory(prefix="livephoto-seeds-") as workdir, ThreadPoolExecutor(jobs) as pool:
-
-        def one(task: tuple[Mutant, str, int | None, int]) -> tuple[str, str, MutantRun]:
-            mutant, title, seed, examples = task
-            chosen = seed if seed is not None else ci_seed(mutant)
-            where = Path(workdir) / f"{mutant.name}-{chosen}-{examples}"
-            # Whole-suite runs (issue 18): a kill must not hang on a selection naming tests by hand.
-            run = run_mutant(mutant, where, max_examples=examples, seed=chosen, full=True)
-            return mutant.name, title, run
-
-        for name, title, run in pool.map(one, tasks):
-            cell = outcome(run)
-            mark = "ok  " if as_asked(run.mutant, cell) else "FAIL"
-            print(f"{mark} {name:32} {title:24} {cell:10} {run.seconds:5.1f} s", flush=True)
-            cells[name][title] = cell
+    for title, run in run_each(tasks, one, jobs, line, prefix="livephoto-seeds-"):
+        cells[run.name][title] = outcome(run)
     return cells
 
 
@@ -138,20 +149,16 @@ def table(cells: Cells, minutes: float) -> str:
 
 def recorded_cells(page: Path = PAGE) -> tuple[Cells, float]:
     """The rows of the block in docs/mutants.md and the minutes it says a full run takes."""
-    text = page.read_text(encoding="utf-8") if page.exists() else ""
-    if START not in text:
+    block = recorded_block(START, END, page)
+    if block is None:
         return {}, 0.0
-    block = text.split(START, 1)[1].split(END, 1)[0]
     titles = [title for title, _, _ in configurations()]
-    cells: Cells = {}
     minutes = 0.0
     for line in block.splitlines():
         if line.startswith("Regenerate with") and "(about " in line:
             minutes = float(line.split("(about ", 1)[1].split(" ", 1)[0])
-        found = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(found) == 1 + len(titles) and found[0].startswith("`") and found[0].endswith("`"):
-            cells[found[0].strip("`")] = dict(zip(titles, found[1:], strict=True))
-    return cells, minutes
+    rows = mutant_rows(block, 1 + len(titles))
+    return {name: dict(zip(titles, row[1:], strict=True)) for name, row in rows.items()}, minutes
 
 
 def recorded_outcomes(page: Path = PAGE) -> dict[str, str]:
@@ -172,64 +179,41 @@ def compare_with_record(cells: Cells, page: Path = PAGE) -> list[str]:
     ]
 
 
-def write_page(block: str, page: Path = PAGE) -> None:
-    """Replace the block between the markers (or append it when the page has none)."""
-    text = page.read_text(encoding="utf-8") if page.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    page.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse options, run, print the table, write the page."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only these mutants")
-    parser.add_argument("--jobs", type=int, default=2, help="suite runs at a time (default 2)")
-    parser.add_argument(
-        "--no-write", action="store_true", help="print the table, leave docs/mutants.md alone"
-    )
-    parser.add_argument(
+    options = parser((__doc__ or "").split("\n\n")[0])
+    options.add_argument(
         "--ci",
         action="store_true",
         help="run only the CI configuration and compare each outcome with the recorded one (no write)",
     )
-    parser.add_argument(
+    options.add_argument(
         "--record-ci",
         action="store_true",
         help="run only the CI configuration and write its column, keeping the others",
     )
-    args = parser.parse_args(argv)
-    try:
-        mutants = [get(name) for name in args.only] if args.only else list(all_mutants())
-    except ValueError as exc:
-        parser.error(str(exc))
+    args = options.parse_args(argv)
+    mutants = chosen_mutants(options, args.only)
     started = time.perf_counter()
     if args.ci:
-        differ = compare_with_record(run_all(mutants, max(1, args.jobs), configurations()[-1:]))
+        differ = compare_with_record(run_all(mutants, args.jobs, configurations()[-1:]))
         print("\n".join(differ) or f"all {len(mutants)} outcomes as recorded in {PAGE.relative_to(ROOT)}")
         return 1 if differ else 0
     if args.record_ci:
-        ci = run_all(mutants, max(1, args.jobs), configurations()[-1:])
+        ci = run_all(mutants, args.jobs, configurations()[-1:])
         recorded, minutes = recorded_cells()
         rows = {name: {**recorded.get(name, {}), **ci.get(name, {})} for name in {*recorded, *ci}}
-        block = table({m.name: rows[m.name] for m in all_mutants() if m.name in rows}, minutes)
+        block = table(merged(rows, {}), minutes)
         write_page(block)
         print(block)
         return 0 if all(as_asked(get(n), c) for n, row in ci.items() for c in row.values()) else 1
-    fresh = run_all(mutants, max(1, args.jobs))
+    fresh = run_all(mutants, args.jobs)
     minutes = (time.perf_counter() - started) / 60
     if args.only:  # keep the other recorded rows, in catalogue order
         recorded, minutes = recorded_cells()
-        merged = {**recorded, **fresh}
-        fresh = {m.name: merged[m.name] for m in all_mutants() if m.name in merged}
+        fresh = merged(recorded, fresh)
     block = table(fresh, minutes)
-    print(block)
-    if not args.no_write:
-        write_page(block)
-        print(f"written: {PAGE.relative_to(ROOT)}")
+    publish(block, args.no_write)
     return 0 if stable(fresh) else 1
 
 

@@ -132,3 +132,68 @@ def test_exact_kill_table_counts_per_family_and_keeps_its_own_markers(
     page.write_text(f"{score.START}\nscore\n{score.END}\n{score.EXACT_START}\nold\n{score.EXACT_END}\n")
     score.write_page(block, page)
     assert f"{score.START}\nscore\n{score.END}" in page.read_text() and "old" not in page.read_text()
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["score", "exact-kills"])
+def test_only_replaces_the_run_mutants_rows_and_recounts_the_others(
+    score: ModuleType, tmp_path: Path, full: bool
+) -> None:
+    """``--only`` used to overwrite the whole table with the rows of the mutants it ran (issue: a
+    ``--full --only X`` run left the exact-kills table with one row)."""
+    start, render = (score.EXACT_START, score.exact_table) if full else (score.START, score.table)
+    recorded = [_run("vid-still", 1, "LP-VID-4"), _run("vid-webm", 1, "LP-VID-2"), _run("benign-charset", 0)]
+    page = tmp_path / "mutants.md"
+    page.write_text(f"# Title\n\n{render(recorded, 1500.0)}\n\nafter\n", encoding="utf-8")
+    before = page.read_text(encoding="utf-8").splitlines()
+
+    block, met = score.page_block([_run("vid-webm", 0)], 20.0, full=full, merge=True, page=page)
+    score.write_page(block, page)
+    after = page.read_text(encoding="utf-8").splitlines()
+
+    kept = [line for line in before if "`vid-webm`" not in line and "| video |" not in line]
+    kept = [line for line in kept if "**all**" not in line]
+    assert [line for line in after if line in kept] == kept  # every other line, in its place
+    webm = [line for line in after if line.startswith("| `vid-webm` |")]
+    assert len(webm) == 1 and "| SURVIVED |" in webm[0]
+    assert len([line for line in after if line.startswith("| `")]) == 3
+    recount = {  # the totals, recounted from the merged rows
+        True: ["| video | 1/2 (50 %) | 1/2 (50 %) |", "| **all** | **1/2 (50 %)** | **1/2 (50 %)** |"],
+        False: [
+            "| video | – | 1/2 (50 %) | 1/2 (50 %) |",
+            "| **all** | **–** | **1/2 (50 %)** | **1/2 (50 %)** |",
+        ],
+    }
+    assert set(recount[full]) <= set(after)
+    assert "(about 25 min on 2 cores)" in block  # the whole measurement's timing, not the re-run's
+    assert f"{score.RERUN} `vid-webm`." in after and not met  # a SHOULD mutant survived
+
+    block, _ = score.page_block([_run("vid-still", 1, "LP-VID-4")], 20.0, full=full, merge=True, page=page)
+    assert f"{score.RERUN} `vid-webm`, `vid-still`." in block  # the names add up, in catalogue order
+    assert sum(line.startswith(score.RERUN) for line in block.splitlines()) == 1
+    assert "SURVIVED" in block  # vid-webm's re-run row stays
+
+    block, _ = score.page_block([_run("vid-still", 1, "LP-VID-4")], 20.0, full=full, page=page)
+    assert block == render([_run("vid-still", 1, "LP-VID-4")], 20.0)  # a whole run: the fresh table
+    assert start in block and score.RERUN not in block
+
+
+def test_only_keeps_every_other_row_of_the_recorded_page(score: ModuleType, tmp_path: Path) -> None:
+    """On a copy of docs/mutants.md: a ``--full --only`` run replaces one row of the exact-kills
+    table and leaves every other row, the score table and the text around them as they were."""
+    page = tmp_path / "mutants.md"
+    page.write_text((ROOT / "docs" / "mutants.md").read_text(encoding="utf-8"), encoding="utf-8")
+    before = page.read_text(encoding="utf-8")
+    exact = before.split(score.EXACT_START, 1)[1].split(score.EXACT_END, 1)[0]
+    rows = [line for line in exact.splitlines() if line.startswith("| `")]
+    assert len(rows) > 50 and any(line.startswith("| `vid-still` |") for line in rows)
+
+    block, _ = score.page_block([_run("vid-still", 0)], 20.0, full=True, merge=True, page=page)
+    score.write_page(block, page)
+    after = page.read_text(encoding="utf-8")
+
+    others = [line for line in rows if not line.startswith("| `vid-still` |")]
+    assert [line for line in after.splitlines() if line in others] == others
+    assert "| `vid-still` | LP-VID-4 | SURVIVED | – | – | 1 |" in after.splitlines()
+    assert exact.strip().splitlines()[0] in after  # the recorded timing line
+    assert after.split(score.EXACT_START)[0] == before.split(score.EXACT_START)[0]
+    assert after.split(score.EXACT_END)[1] == before.split(score.EXACT_END)[1]  # the score table too

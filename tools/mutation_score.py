@@ -92,16 +92,21 @@ def _benign_summary(rows: Rows, result: int) -> str:
     )
 
 
+def _result(run: MutantRun, kill: str) -> str:
+    """A run's result cell: ``kill`` (how it was killed) for a killed mutant that ran as designed;
+    ``HOOK CRASHED`` for one whose hook raised unexpectedly; passed / FALSE FAILURE for a benign one."""
+    if run.mutant.benign:
+        return "passed" if run.ok else "FALSE FAILURE"
+    if not run.sound:
+        return "HOOK CRASHED"
+    return kill if run.killed else "SURVIVED"
+
+
 def score_row(run: MutantRun) -> list[str]:
     """A run's row in the score table. A kill counts only by a mutant that ran as designed (no
     unexpected server exception): ``HOOK CRASHED`` otherwise."""
     m = run.mutant
-    if m.benign:
-        result = "passed" if run.ok else "FALSE FAILURE"
-    elif not run.sound:
-        result = "HOOK CRASHED"
-    else:
-        result = ("killed" if run.precise else "killed (also others)") if run.killed else "SURVIVED"
+    result = _result(run, "killed" if run.precise else "killed (also others)")
     level = "benign" if m.benign else m.level.value
     failing = ", ".join(run.failing) or "–"
     return [f"`{m.name}`", m.clause, level, m.family, result, failing, f"{run.seconds:.0f}"]
@@ -183,12 +188,7 @@ def goals_met(runs: list[MutantRun]) -> bool:
 def exact_row(run: MutantRun) -> list[str]:
     """A run's row in the exact-kills table, with the clauses it failed beyond its own."""
     m = run.mutant
-    if m.benign:
-        result = "passed" if run.ok else "FALSE FAILURE"
-    elif not run.sound:
-        result = "HOOK CRASHED"
-    else:
-        result = ("exact" if run.exact else "killed") if run.killed else "SURVIVED"
+    result = _result(run, "exact" if run.exact else "killed")
     others = ", ".join(c for c in run.failing if c != m.clause) or "–"
     return [f"`{m.name}`", m.clause, result, others, f"{len(run.blocked) or '–'}", f"{run.seconds:.0f}"]
 

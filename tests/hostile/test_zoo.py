@@ -296,10 +296,11 @@ def test_target_that_stops_answering_trips_the_breaker(
 ) -> None:
     """The whole suite against a target that goes silent: each of the first unanswered requests
     waits one timeout, then the breaker fails the rest at once; error verdicts: INCOMPLETE (exit 6)
-    unless a clause judged before the silence failed (NOT COMPATIBLE, exit 1)."""
+    unless a MUST clause judged before the silence failed (NOT COMPATIBLE, exit 1). Which answers
+    come before the silence depends on the concurrent schedule, so either outcome may occur."""
     with zoo.serve(zoo.dies_after(answers)) as server:
         run = run_suite(server, tmp_path, record_property)
-    failed = any(c.verdict is Verdict.FAIL for c in run.report.clauses)
+    failed = bool(run.report.gating_failures)  # a SHOULD failure does not gate a default run
     assert run.exit_code == (EXIT_NOT_COMPATIBLE if failed else EXIT_INCOMPLETE), run.output[-3000:]
     assert run.report.outcome == ("NOT COMPATIBLE" if failed else "INCOMPLETE")
     assert "target stopped answering" in run.output

@@ -3,7 +3,8 @@
 Run on demand: ``.venv/bin/python benchmarks/run_all.py [--only NAME ...] [--timeout S]``. Each
 script runs in its own process (so one's imports and threads do not skew the next) with a time
 limit; every line it prints that carries a number is a figure. The figures go to
-``benchmarks/RESULTS.md`` as one Markdown table, with the machine and the date above it.
+``benchmarks/RESULTS.md`` as one Markdown table, with the machine and the date above it. With
+``--only`` the other scripts' recorded rows are kept, and the page names the scripts re-run since.
 """
 
 from __future__ import annotations
@@ -79,8 +80,41 @@ def cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def render(rows: list[tuple[str, str, float, list[str]]]) -> str:
-    """The RESULTS.md text."""
+Row = tuple[str, str, float, list[str]]  # script, status, wall seconds, figure lines
+_ROW = re.compile(
+    r"^\| (?:`(?P<name>[^`]+)`)? \| (?P<status>[^|]*?) \| (?P<wall>[^|]*?) \| (?P<figure>.*) \|$"
+)
+_RERUN = "Re-run alone since: "
+
+
+def recorded(page: Path) -> tuple[list[Row], str]:
+    """The rows of a written page, and its note of scripts re-run alone ("" when none)."""
+    rows: list[Row] = []
+    note = ""
+    text = page.read_text(encoding="utf-8") if page.exists() else ""
+    for line in text.splitlines():
+        if line.startswith(_RERUN):
+            note = line
+        match = _ROW.match(line)
+        if match is None or match["status"] == "status" or line.startswith("|---"):
+            continue
+        figure = match["figure"].replace("\\|", "|")
+        if match["name"]:
+            rows.append((match["name"], match["status"], float(match["wall"] or 0), [figure]))
+        elif rows:
+            rows[-1][3].append(figure)
+    return rows, note
+
+
+def merged(old: list[Row], fresh: list[Row]) -> list[Row]:
+    """The recorded rows with the fresh ones in their place, by script name; a script no longer
+    present is dropped."""
+    by_name = {row[0]: row for row in old} | {row[0]: row for row in fresh}
+    return [by_name[p.stem] for p in scripts() if p.stem in by_name]
+
+
+def render(rows: list[Row], rerun: str = "") -> str:
+    """The RESULTS.md text; ``rerun`` notes the scripts re-run alone since the full measurement."""
     cpu = platform.processor() or platform.machine()
     head = [
         "# Benchmark results",
@@ -89,9 +123,10 @@ def render(rows: list[tuple[str, str, float, list[str]]]) -> str:
         f"Python {platform.python_version()}, by `.venv/bin/python benchmarks/run_all.py`. Each script ran "
         "alone, one after the other; the figures are the lines each printed. Re-run to refresh.",
         "",
-        "| benchmark | status | wall (s) | figure |",
-        "|---|---|---:|---|",
     ]
+    if rerun:
+        head += [rerun, ""]
+    head += ["| benchmark | status | wall (s) | figure |", "|---|---|---:|---|"]
     body = []
     for name, status, wall, found in rows:
         lines = found or ["(no figure printed)"]
@@ -102,6 +137,25 @@ def render(rows: list[tuple[str, str, float, list[str]]]) -> str:
                 f"{f'{wall:.1f}' if first else ''} | {cell(line)} |"
             )
     return "\n".join(head + body) + "\n"
+
+
+def write(path: Path, rows: list[Row], only: list[str] | None) -> None:
+    """Write the page: the rows of a whole run; with ``only``, merged into the recorded ones, whose
+    header (the full measurement's date) stays, with the re-run scripts named below it."""
+    if not only or not path.exists():
+        path.write_text(render(rows), encoding="utf-8")
+        return
+    old, note = recorded(path)
+    text = path.read_text(encoding="utf-8")
+    names = dict.fromkeys([*re.findall(r"`([^`]+)`", note), *(row[0] for row in rows)])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rerun = _RERUN + ", ".join(f"`{name}`" for name in names) + f" (last {stamp})."
+    measured = next(line for line in text.splitlines() if line.startswith("Measured "))
+    fresh = [
+        measured if line.startswith("Measured ") else line
+        for line in render(merged(old, rows), rerun).splitlines()
+    ]
+    path.write_text("\n".join(fresh) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         status, wall, found = run(script, limit)
         print(f"  {status} in {wall:.1f} s, {len(found)} figure lines", flush=True)
         rows.append((script.stem, status, wall, found))
-    args.output.write_text(render(rows), encoding="utf-8")
+    write(args.output, rows, args.only)
     print(f"wrote {args.output}")
     return 0 if all(status == "ok" for _, status, _, _ in rows) else 1
 

@@ -14,6 +14,7 @@ from conformance.pytest.options import pytest_addoption
 from conformance.pytest.planning import pytest_runtest_setup, pytest_runtestloop
 from conformance.pytest.results import pytest_runtest_makereport
 from conformance.pytest.target import (
+    pytest_collection_finish,
     pytest_configure,
     pytest_configure_node,
     pytest_report_header,
@@ -26,6 +27,7 @@ __all__ = [
     "judge",
     "livephoto_settings",
     "pytest_addoption",
+    "pytest_collection_finish",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_configure_node",

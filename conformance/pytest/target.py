@@ -9,6 +9,8 @@ xdist workers get the controller's target and artefacts folder, never a server o
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import pytest
 from conformance import __version__
 from conformance.client import ClientSettings, TargetClient, TargetUnreachable, check_base_url
 from conformance.contract import Edition
-from conformance.exchange import ApiRequest
+from conformance.exchange import ApiRequest, Exchange
 from conformance.pytest.options import apply_config_file, check_report_paths, key_source, resolve_settings
 from conformance.pytest.profiles import register_hypothesis_profiles
 from conformance.pytest.results import ResultCollector
@@ -82,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[state_key] = state
     if workerinput is None:  # the controller collects every process's results (workers forward)
         ResultCollector.register(config, state)
-        _preflight(config, settings)
+        _start_preflight(config, settings)
 
 
 def _start_embedded(config: pytest.Config, settings: Settings) -> str:
@@ -101,17 +103,45 @@ def _start_embedded(config: pytest.Config, settings: Settings) -> str:
     return server.url
 
 
-def _preflight(config: pytest.Config, settings: Settings) -> None:
-    """One cheap request with the valid key (no image, so no generation is billed): an
-    unreachable target or a rejected key is a usage error (exit 4); a retired one is reported."""
+_preflight_key = pytest.StashKey["Future[tuple[Exchange, int]]"]()
+
+
+def _start_preflight(config: pytest.Config, settings: Settings) -> None:
+    """Send the preflight in the background while the suite is collected (against a slow target
+    its round trip costs nothing); ``preflight_verdict`` waits for it before anything else is sent."""
     probe = ApiRequest(description="preflight: the valid key, a request without image_target")
-    with target_client(settings) as client:
+    answer: Future[tuple[Exchange, int]] = Future()
+
+    def send() -> None:
         try:
-            exchange = client.send(probe)
-        except TargetUnreachable as exc:
-            write_unjudged_report(config, settings, f"cannot reach the target: {exc}")
-            raise pytest.UsageError(f"cannot reach the target: {exc}") from None
-        config.stash[state_key].preflight_requests = client.traffic().requests
+            with target_client(settings) as client:
+                answer.set_result((client.send(probe), client.traffic().requests))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            answer.set_exception(exc)
+
+    threading.Thread(target=send, name="livephoto-preflight", daemon=True).start()
+    config.stash[_preflight_key] = answer
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    preflight_verdict(session.config)
+
+
+def preflight_verdict(config: pytest.Config) -> None:
+    """Wait for the preflight (once) and act on it: an unreachable target or a rejected key is a
+    usage error (exit 4), with a report saying nothing was judged; a retired one is noted."""
+    answer = config.stash.get(_preflight_key, None)
+    if answer is None:
+        return
+    del config.stash[_preflight_key]
+    settings = config.stash[settings_key]
+    try:
+        exchange, requests = answer.result()
+    except TargetUnreachable as exc:
+        write_unjudged_report(config, settings, f"cannot reach the target: {exc}")
+        raise pytest.UsageError(f"cannot reach the target: {exc}") from None
+    config.stash[state_key].preflight_requests = requests
     if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
         config.stash[state_key].retired = True
     elif exchange.status in KEY_REJECTED:
@@ -141,6 +171,7 @@ def pytest_configure_node(node: Any) -> None:
     artefacts folder."""
     settings = node.config.stash.get(settings_key, None)
     if settings is not None:
+        preflight_verdict(node.config)  # the workers need to know whether the target is retired
         node.workerinput["livephoto_target"] = settings.target_url
         node.workerinput["livephoto_artefacts"] = str(settings.artefacts_dir)
         node.workerinput["livephoto_retired"] = node.config.stash[state_key].retired

@@ -42,6 +42,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     6 INCOMPLETE). Runs before the terminal summary (pytest's terminal reporter wraps this hook).
     Usage errors, interruptions and internal errors keep their own exit code."""
     config = session.config
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:  # one line says why (the preflight wrote the report)
+        return
     report = _build_report(config, exitstatus)
     if report is None:
         return

@@ -22,6 +22,7 @@ class Preflight:
 
     problem: str | None = None
     retired: bool = False
+    requests: int = 0  # sent (the probe, and any retry after a rate limit)
 
 
 def preflight(settings: ClientSettings, key_source: str | None) -> Preflight:
@@ -39,12 +40,14 @@ def preflight(settings: ClientSettings, key_source: str | None) -> Preflight:
         try:
             exchange = client.send(probe)
         except TargetUnreachable as exc:
-            return Preflight(problem=f"cannot reach the target: {exc}")
+            return Preflight(problem=f"cannot reach the target: {exc}", requests=client.traffic().requests)
+        requests = client.traffic().requests
     if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
-        return Preflight(retired=True)
+        return Preflight(retired=True, requests=requests)
     if key_source is not None and exchange.status in KEY_REJECTED:
         code = f" {exchange.code}" if exchange.code else ""
         return Preflight(
-            problem=f"the target rejected the key given by {key_source} ({exchange.status}{code})"
+            problem=f"the target rejected the key given by {key_source} ({exchange.status}{code})",
+            requests=requests,
         )
-    return Preflight()
+    return Preflight(requests=requests)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from conformance import __version__
-from conformance.client import ClientSettings, TargetClient, TargetUnreachable, check_base_url
+from conformance.client import ClientSettings, TargetClient, check_base_url
 from conformance.contract import Edition
-from conformance.exchange import ApiRequest, Exchange
+from conformance.preflight import Preflight, preflight
 from conformance.pytest.options import apply_config_file, check_report_paths, key_source, resolve_settings
 from conformance.pytest.profiles import register_hypothesis_profiles
 from conformance.pytest.results import ResultCollector
@@ -28,7 +28,6 @@ from conformance.pytest.verdict import write_unjudged_report
 from conformance.settings import Settings
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
-KEY_REJECTED = (401, 403)  # the preflight's answer when the target does not take the valid key
 
 
 def suite_requested(config: pytest.Config) -> bool:
@@ -103,19 +102,19 @@ def _start_embedded(config: pytest.Config, settings: Settings) -> str:
     return server.url
 
 
-_preflight_key = pytest.StashKey["Future[tuple[Exchange, int]]"]()
+_preflight_key = pytest.StashKey["Future[Preflight]"]()
 
 
 def _start_preflight(config: pytest.Config, settings: Settings) -> None:
-    """Send the preflight in the background while the suite is collected (against a slow target
-    its round trip costs nothing); ``preflight_verdict`` waits for it before anything else is sent."""
-    probe = ApiRequest(description="preflight: the valid key, a request without image_target")
-    answer: Future[tuple[Exchange, int]] = Future()
+    """Send the preflight (``conformance.preflight``) in the background while the suite is
+    collected: against a slow target its round trip costs nothing. ``preflight_verdict`` waits for
+    it before anything else is sent."""
+    answer: Future[Preflight] = Future()
+    probe_settings, source = client_settings(settings), key_source(config)
 
     def send() -> None:
         try:
-            with target_client(settings) as client:
-                answer.set_result((client.send(probe), client.traffic().requests))
+            answer.set_result(preflight(probe_settings, source))
         except BaseException as exc:  # handed to the main thread, which reports it
             answer.set_exception(exc)
 
@@ -135,34 +134,29 @@ def preflight_verdict(config: pytest.Config) -> None:
     if answer is None:
         return
     del config.stash[_preflight_key]
-    settings = config.stash[settings_key]
-    try:
-        exchange, requests = answer.result()
-    except TargetUnreachable as exc:
-        write_unjudged_report(config, settings, f"cannot reach the target: {exc}")
-        raise pytest.UsageError(f"cannot reach the target: {exc}") from None
-    config.stash[state_key].preflight_requests = requests
-    if exchange.status == 404 and exchange.code == "ERROR_AI_NOT_EXISTS":
-        config.stash[state_key].retired = True
-    elif exchange.status in KEY_REJECTED:
-        code = f" {exchange.code}" if exchange.code else ""
-        message = f"the target rejected the key given by {key_source(config)} ({exchange.status}{code})"
-        write_unjudged_report(config, settings, message)
-        raise pytest.UsageError(message)
+    found = answer.result()
+    state = config.stash[state_key]
+    state.preflight_requests, state.retired = found.requests, found.retired
+    if found.problem is not None:
+        write_unjudged_report(config, config.stash[settings_key], found.problem)
+        raise pytest.UsageError(found.problem)
+
+
+def client_settings(settings: Settings) -> ClientSettings:
+    """The target as the run's settings describe it, for a client (the session's and the probe's)."""
+    return ClientSettings(
+        base_url=settings.target_url,
+        api_key=settings.api_key,
+        invalid_api_key=settings.invalid_api_key,
+        timeout=settings.request_timeout,
+        verify=not settings.insecure,
+        sample_dir=settings.artefacts_dir / "samples",
+    )
 
 
 def target_client(settings: Settings) -> TargetClient:
-    """A client for the target as the run's settings describe it (the session's and the probe's)."""
-    return TargetClient(
-        ClientSettings(
-            base_url=settings.target_url,
-            api_key=settings.api_key,
-            invalid_api_key=settings.invalid_api_key,
-            timeout=settings.request_timeout,
-            verify=not settings.insecure,
-            sample_dir=settings.artefacts_dir / "samples",
-        )
-    )
+    """A client for the target as the run's settings describe it."""
+    return TargetClient(client_settings(settings))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -8,11 +8,12 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pytest
 
 from conformance.client import ClientSettings, TargetClient
-from conformance.engine.schedule import OverBudget, PlannedClient, Prefetcher, RunPlan, Unit, UnitKind
+from conformance.engine.schedule import OverBudget, PlannedClient, Prefetcher, RunPlan, Sent, Unit, UnitKind
 from conformance.exchange import ApiRequest, Exchange, Part, TargetGone, TargetUnreachable
 from tests.factories import API_KEY
 from tests.hostile import servers as zoo
@@ -299,3 +300,39 @@ def test_a_request_sent_alone_has_nothing_of_the_run_in_flight(
     start, end = recording.window("alone")
     others = [(a, b) for name, a, b in recording.log if name != "alone"]
     assert all(b <= start or a >= end for a, b in others), "a planned request overlapped the solo one"
+
+
+class SlowToStart(Future[Sent]):
+    """A planned slot whose send takes a moment to start: it widens the gap between a send seeing
+    no pause and being counted in flight, which a busy machine opens by itself."""
+
+    def __init__(self, entered: threading.Event) -> None:
+        super().__init__()
+        self.entered = entered
+
+    def set_running_or_notify_cancel(self) -> bool:
+        self.entered.set()
+        time.sleep(DELAY / 2)
+        return super().set_running_or_notify_cancel()
+
+
+def test_a_send_starting_as_a_pause_begins_waits_for_the_solo_request(
+    target: tuple[Recording, TargetClient],
+) -> None:
+    """Regression: a planned send that had seen no pause but was not yet counted in flight left
+    next to the request meant to be answered alone (under CPU load, a concurrency fault's copy of
+    one answer then reached a request judged alone, and was charged to that request's clause)."""
+    recording, client = target
+    plan = RunPlan()
+    plan.single(TEST, probe("planned"))
+    entered = threading.Event()
+    plan.units[0].slots[0] = SlowToStart(entered)
+    prefetcher = Prefetcher(client, plan, 4)
+    sender = PlannedClient(client, plan, prefetcher)
+    prefetcher.start()
+    assert entered.wait(5)
+    sender.send_alone(probe("alone"))
+    assert prefetcher.done.wait(30)
+    start, end = recording.window("alone")
+    first, last = recording.window("planned")
+    assert last <= start or first >= end, "the planned request overlapped the solo one"

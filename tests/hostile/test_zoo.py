@@ -221,11 +221,24 @@ def test_broken_answers_fail_the_envelope(
     tmp_path: Path,
     record_property: Callable[[str, object], None],
 ) -> None:
-    """LP-ENV-1 fails (never a crash), the body stays under the cap, redirects are not followed."""
+    """LP-ENV-1 fails (never a crash), the body stays under the cap, redirects are not followed.
+
+    These targets answer at once, so the request timeout is not the zoo's short one: eight bombs
+    decoded up to the cap at once (``--concurrency 8``) share the interpreter, and on a loaded
+    machine each took over 1.5 s, an error instead of LP-ENV-1's failure (flaky in the slow tier).
+    Four at a time: half the bodies decoded at once. The run's peak RSS stays near the memory
+    ceiling either way (up to 963 MiB measured at eight, 919 MiB at four): bodies held at the
+    64 MiB cap by concurrent exchanges have no shared budget yet.
+    """
     with context() as elsewhere:
         where = elsewhere.url if elsewhere is not None else ""
         with zoo.serve(behaviour(where)) as server:
-            run = run_suite(server, tmp_path, record_property, "--clause", "LP-ENV-1")
+            run = run_suite(
+                server,
+                tmp_path,
+                record_property,
+                *("--clause", "LP-ENV-1", "--request-timeout", "20", "--concurrency", "4"),
+            )
     assert run.exit_code == EXIT_NOT_COMPATIBLE, run.output[-3000:]
     assert run.verdict("LP-ENV-1") is Verdict.FAIL
     assert "LP-ENV-1" in run.output

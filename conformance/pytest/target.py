@@ -9,8 +9,7 @@ xdist workers get the controller's target and artefacts folder, never a server o
 from __future__ import annotations
 
 import shutil
-import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -102,24 +101,16 @@ def _start_embedded(config: pytest.Config, settings: Settings) -> str:
     return server.url
 
 
-_preflight_key = pytest.StashKey["Future[Preflight]"]()
+_preflight_key: pytest.StashKey[Future[Preflight]] = pytest.StashKey()
 
 
 def _start_preflight(config: pytest.Config, settings: Settings) -> None:
     """Send the preflight (``conformance.preflight``) in the background while the suite is
     collected: against a slow target its round trip costs nothing. ``preflight_verdict`` waits for
     it before anything else is sent."""
-    answer: Future[Preflight] = Future()
-    probe_settings, source = client_settings(settings), key_source(config)
-
-    def send() -> None:
-        try:
-            answer.set_result(preflight(probe_settings, source))
-        except BaseException as exc:  # handed to the main thread, which reports it
-            answer.set_exception(exc)
-
-    threading.Thread(target=send, name="livephoto-preflight", daemon=True).start()
-    config.stash[_preflight_key] = answer
+    pool = ThreadPoolExecutor(1, thread_name_prefix="livephoto-preflight")
+    config.stash[_preflight_key] = pool.submit(preflight, client_settings(settings), key_source(config))
+    pool.shutdown(wait=False)  # the verdict waits for the answer; configuring goes on
 
 
 @pytest.hookimpl(tryfirst=True)
